@@ -1,0 +1,69 @@
+"""Structured API errors: every error body is {"error": {"code", "message", "fields"?}} with a Japanese message.
+
+Views raise ``ApiError`` (or a DRF exception); the handler turns both into that envelope. The server's time is added
+to every error so that a terminal can warn about a wrong clock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from django.utils import timezone
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class ApiError(exceptions.APIException):
+    """An error with a stable machine-readable code and a Japanese message for the screen."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, code: str, message: str, http_status: int = 400, fields: dict[str, list[str]] | None = None):
+        super().__init__(detail=message, code=code)
+        self.code = code
+        self.message = message
+        self.status_code = http_status
+        self.fields = fields or {}
+
+
+_GENERIC = {
+    exceptions.ParseError: ("malformed_request", "リクエストの形式が正しくありません。"),
+    exceptions.NotAuthenticated: ("not_authenticated", "認証が必要です。"),
+    exceptions.AuthenticationFailed: ("authentication_failed", "認証に失敗しました。"),
+    exceptions.PermissionDenied: ("permission_denied", "この操作は許可されていません。"),
+    exceptions.NotFound: ("not_found", "対象が見つかりません。"),
+    exceptions.MethodNotAllowed: ("method_not_allowed", "このメソッドは使用できません。"),
+    exceptions.NotAcceptable: ("not_acceptable", "指定された形式では応答できません。"),
+    exceptions.UnsupportedMediaType: ("unsupported_media_type", "Content-Type は application/json を指定してください。"),
+    exceptions.Throttled: ("rate_limited", "試行回数が多すぎます。しばらく待ってから再度お試しください。"),
+    exceptions.ValidationError: ("validation_error", "入力内容に誤りがあります。"),
+}
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return {"error": body, "server_time": timezone.now().isoformat()}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    if isinstance(exc, ApiError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    for klass, (code, message) in _GENERIC.items():
+        if isinstance(exc, klass):
+            break
+    else:
+        code, message = "error", "エラーが発生しました。"
+    fields = response.data if isinstance(exc, exceptions.ValidationError) else None
+    if isinstance(fields, list):
+        fields = {"non_field_errors": fields}
+    response.data = error_body(code, message, fields)
+    return response

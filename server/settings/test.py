@@ -1,0 +1,15 @@
+"""Test settings: real PostgreSQL and Redis. Missing either is an error, never a silent fallback."""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+from server.settings.base import *  # noqa: F403
+
+if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    raise ImproperlyConfigured("Tests run on PostgreSQL: set DATABASE_URL=postgres://... (make test does)")
+if not os.environ.get("REDIS_URL"):
+    raise ImproperlyConfigured("Tests run with Redis: set REDIS_URL=redis://... (make test does)")
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast in tests; production uses PBKDF2
+SECRET_KEY = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789"
