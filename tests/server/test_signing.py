@@ -1,0 +1,107 @@
+"""contracts.signing: the RFC 9421 profile of docs/contracts.md, signed and verified without Django."""
+
+from __future__ import annotations
+
+import datetime
+
+import httpx
+import pytest
+
+from contracts import signing
+
+URL = "https://clinic.example/api/v1/results?scope=device&page_size=8"
+
+
+@pytest.fixture
+def key():
+    return signing.generate_device_key()
+
+
+def resolver_for(key, key_id="dev-1"):
+    public = signing.load_public_key(signing.public_key_b64(key))
+    return lambda kid: public if kid == key_id else None
+
+
+def test_round_trip_returns_key_id_and_nonce(key):
+    added = signing.sign_request("POST", URL, {}, b'{"a": 1}', key, "dev-1")
+    assert set(added) == {"Content-Digest", "Signature-Input", "Signature"}
+    assert added["Content-Digest"].startswith("sha-256=:")
+    assert added["Signature-Input"].startswith('sig1=("@method" "@path" "@query" "content-digest")')
+    for param in ("created=", "nonce=", 'keyid="dev-1"', 'alg="ed25519"'):
+        assert param in added["Signature-Input"]
+    verified = signing.verify_request("POST", URL, added, b'{"a": 1}', resolver_for(key))
+    assert verified.key_id == "dev-1"
+    assert len(verified.nonce) == 22
+
+
+def test_empty_body_carries_a_digest(key):
+    added = signing.sign_request("GET", URL, {}, b"", key, "dev-1")
+    assert added["Content-Digest"] == "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:"
+    assert signing.verify_request("GET", URL, added, None, resolver_for(key)).key_id == "dev-1"
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"method": "DELETE"}, signing.BAD_SIGNATURE),
+        ({"url": URL.replace("device", "institution")}, signing.BAD_SIGNATURE),
+        ({"url": URL.replace("/results", "/resultz")}, signing.BAD_SIGNATURE),
+        ({"body": b'{"a": 2}'}, signing.BAD_CONTENT_DIGEST),
+    ],
+)
+def test_tampering_is_refused(key, change, code):
+    added = signing.sign_request("POST", URL, {}, b'{"a": 1}', key, "dev-1")
+    args = {"method": "POST", "url": URL, "body": b'{"a": 1}'} | change
+    with pytest.raises(signing.SignatureError) as err:
+        signing.verify_request(args["method"], args["url"], added, args["body"], resolver_for(key))
+    assert err.value.code == code
+
+
+def test_other_key_is_a_bad_signature(key):
+    added = signing.sign_request("GET", URL, {}, b"", signing.generate_device_key(), "dev-1")
+    with pytest.raises(signing.SignatureError) as err:
+        signing.verify_request("GET", URL, added, b"", resolver_for(key))
+    assert err.value.code == signing.BAD_SIGNATURE
+
+
+def test_unknown_key_and_missing_headers(key):
+    added = signing.sign_request("GET", URL, {}, b"", key, "someone-else")
+    with pytest.raises(signing.SignatureError) as err:
+        signing.verify_request("GET", URL, added, b"", resolver_for(key))
+    assert err.value.code == signing.UNKNOWN_DEVICE
+    with pytest.raises(signing.SignatureError) as err:
+        signing.verify_request("GET", URL, {"Content-Digest": added["Content-Digest"]}, b"", resolver_for(key))
+    assert err.value.code == signing.SIGNATURE_REQUIRED
+
+
+def test_clock_skew(key):
+    created = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=301)
+    added = signing.sign_request("GET", URL, {}, b"", key, "dev-1", created=created)
+    with pytest.raises(signing.SignatureError) as err:
+        signing.verify_request("GET", URL, added, b"", resolver_for(key), skew=300)
+    assert err.value.code == signing.CLOCK_SKEW
+    later = created + datetime.timedelta(seconds=250)
+    assert signing.verify_request("GET", URL, added, b"", resolver_for(key), now=later, skew=300)
+
+
+def test_httpx_auth_signs_what_is_sent(key):
+    seen = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        verified = signing.verify_request(
+            request.method, str(request.url), dict(request.headers), request.content, resolver_for(key)
+        )
+        seen["nonce"] = verified.nonce
+        return httpx.Response(200, json={"ok": True})
+
+    with httpx.Client(auth=signing.DeviceSignatureAuth(key, "dev-1"), transport=httpx.MockTransport(handler)) as client:
+        assert client.post(URL, json={"x": "受付"}).status_code == 200
+        assert seen["nonce"]
+        assert client.get("https://clinic.example/api/v1/devices/me").status_code == 200
+
+
+def test_public_key_must_be_32_bytes():
+    with pytest.raises(ValueError):
+        signing.load_public_key("AAAA")
+    with pytest.raises(ValueError):
+        signing.load_public_key("not base64!")
