@@ -1,1 +1,75 @@
-"""Models of the devices app."""
+"""Terminals (devices) and the single-use activation codes that let them register."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from server.institutions.models import Institution
+
+
+class Device(models.Model):
+    STATUS_ACTIVE = "active"
+    STATUS_RETIRED = "retired"
+    STATUS_DEREGISTERED = "deregistered"
+    STATUS_CHOICES = [(STATUS_ACTIVE, "利用中"), (STATUS_RETIRED, "廃止"), (STATUS_DEREGISTERED, "登録解除")]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="devices")
+    name = models.CharField("端末名", max_length=100)
+    public_key = models.TextField(help_text="raw Ed25519 public key, base64")
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=STATUS_ACTIVE, db_index=True)
+    registered_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    app_version = models.CharField(max_length=40, blank=True)
+    os = models.CharField(max_length=100, blank=True)
+    reader_name = models.CharField(max_length=200, blank=True)
+    registered_by_account = models.CharField(max_length=64, blank=True)
+    deregistered_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    retired_by = models.CharField(max_length=150, blank=True, help_text="username of who retired it")
+    retired_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["institution", "name", "registered_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.STATUS_ACTIVE
+
+
+class ActivationCode(models.Model):
+    """A 12-digit single-use code; only its keyed hash (HMAC-SHA256 with ACTIVATION_CODE_PEPPER) is stored."""
+
+    code_hash = models.CharField(max_length=64, unique=True)
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="activation_codes")
+    device_name = models.CharField(max_length=100, blank=True, help_text="name preset for the device, optional")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.CharField(max_length=150, blank=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by_device = models.OneToOneField(
+        Device, null=True, blank=True, on_delete=models.PROTECT, related_name="activation_code"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"activation code #{self.pk} of {self.institution.code}"
+
+    @property
+    def state(self) -> str:
+        if self.used_at:
+            return "used"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "valid"
