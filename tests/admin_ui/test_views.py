@@ -1,0 +1,308 @@
+"""Console views: sign-in, login required, institution isolation (S11), roles (A01), lists and detail (A02, A03)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.admin_ui.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["console:dashboard", "console:devices", "console:results"]
+
+
+def sign_in(client, user) -> None:
+    response = client.post(reverse("console:login"), {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302, response.content.decode()
+
+
+# --- sign-in and sign-out (A01) ---
+
+
+def test_login_page_is_japanese_and_has_csrf(client):
+    response = client.get(reverse("console:login"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    for label in ("ログインID", "パスワード", "ログイン", "csrfmiddlewaretoken"):
+        assert label in body
+    assert 'lang="ja"' in body
+
+
+def test_login_enforces_csrf(manager):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("console:login"), {"username": "manager", "password": PASSWORD})
+    assert response.status_code == 403
+
+
+def test_manager_signs_in_and_sees_institution_and_user(client, manager, clinic):
+    response = client.post(reverse("console:login"), {"username": "manager", "password": PASSWORD}, follow=True)
+    body = response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("console:dashboard")
+    assert clinic.name in body
+    assert "manager" in body
+    for nav in ("ダッシュボード", "資格確認結果", "端末"):
+        assert nav in body
+
+
+def test_wrong_password_shows_a_clear_message(client, manager):
+    response = client.post(reverse("console:login"), {"username": "manager", "password": "wrong"})
+    assert response.status_code == 200
+    assert "ログインIDまたはパスワードが正しくありません。" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_user_without_membership_cannot_sign_in(client, make_staff, clinic):
+    make_staff("outsider", clinic, role=None)
+    response = client.post(reverse("console:login"), {"username": "outsider", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "ログインIDまたはパスワードが正しくありません。" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_signed_in_user_without_membership_is_refused(client, make_staff, clinic):
+    user = make_staff("outsider", clinic, role=None)
+    client.force_login(user)
+    for page in PAGES:
+        response = client.get(reverse(page))
+        assert response.status_code == 403
+        assert "権限がありません" in response.content.decode()
+
+
+def test_logout_is_post_only_and_ends_the_session(client, manager):
+    sign_in(client, manager)
+    assert client.get(reverse("console:logout")).status_code == 405
+    response = client.post(reverse("console:logout"), follow=True)
+    assert "ログアウトしました。" in response.content.decode()
+    assert client.get(reverse("console:dashboard")).status_code == 302
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_require_login(client, page):
+    response = client.get(reverse(page))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("console:login") + "?next=")
+
+
+def test_login_redirects_to_next(client, manager):
+    target = reverse("console:devices")
+    response = client.post(
+        reverse("console:login") + f"?next={target}", {"username": "manager", "password": PASSWORD, "next": target}
+    )
+    assert response["Location"] == target
+
+
+# --- devices (A02) ---
+
+
+def test_device_list_shows_only_own_institution(client, manager, clinic, other_clinic, make_device):
+    make_device(clinic, "受付1")
+    make_device(clinic, "受付2", status="retired", retired_at=timezone.now(), retired_by="it", retired_reason="故障")
+    make_device(other_clinic, "よその端末")
+    client.force_login(manager)
+    body = client.get(reverse("console:devices")).content.decode()
+    assert "受付1" in body and "受付2" in body
+    assert "よその端末" not in body
+    assert "利用中" in body and "廃止" in body
+    for column in ("端末名", "状態", "登録日時", "最終接続日時", "アプリバージョン", "OS", "カードリーダー"):
+        assert column in body
+    assert "Windows 11" in body
+
+
+def test_manager_sees_no_retire_button_and_cannot_retire(client, manager, clinic, make_device):
+    device = make_device(clinic, "受付1")
+    client.force_login(manager)
+    assert "device-retire" not in client.get(reverse("console:devices")).content.decode()
+    url = reverse("console:device-retire", args=[device.pk])
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"reason": "故障", "confirm": "on"}).status_code == 403
+    device.refresh_from_db()
+    assert device.status == "active"
+
+
+def test_it_cannot_open_retire_page_of_another_institution(client, it_staff, other_clinic, make_device):
+    device = make_device(other_clinic, "よその端末")
+    client.force_login(it_staff)
+    assert client.get(reverse("console:device-retire", args=[device.pk])).status_code == 404
+    assert (
+        client.post(reverse("console:device-retire", args=[device.pk]), {"reason": "x", "confirm": "on"}).status_code
+        == 404
+    )
+    device.refresh_from_db()
+    assert device.status == "active"
+
+
+def test_retire_requires_reason_and_confirmation(client, it_staff, clinic, make_device):
+    device = make_device(clinic, "受付1")
+    client.force_login(it_staff)
+    url = reverse("console:device-retire", args=[device.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "廃止の理由" in page.content.decode()
+    response = client.post(url, {"reason": "", "confirm": ""})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "廃止の理由を入力してください。" in body
+    assert "確認のチェックを入れてください。" in body
+    device.refresh_from_db()
+    assert device.status == "active"
+
+
+# --- results (A03) ---
+
+
+def test_results_list_newest_first_with_jst_time_and_validity(
+    client, manager, clinic, other_clinic, make_device, make_result
+):
+    device = make_device(clinic, "受付1")
+    older = make_result(
+        device, "資格 太郎", "シカク タロウ", validity="1", checked_at=timezone.now() - dt.timedelta(hours=2)
+    )
+    newer = make_result(device, "無効 花子", "ムコウ ハナコ", validity="2")
+    make_result(make_device(other_clinic, "よその端末"), "他院 患者", "タイン カンジャ")
+    client.force_login(manager)
+    response = client.get(reverse("console:results"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.index("無効 花子") < body.index("資格 太郎")
+    assert "他院 患者" not in body
+    assert "資格有効" in body and "資格無効" in body
+    expected = timezone.localtime(older.checked_at).strftime("%Y年%m月%d日 %H時%M分")
+    assert expected in body
+    assert list(response.context["results"]) == [newer, older]
+
+
+def test_results_time_is_shown_in_jst(client, manager, clinic, make_device, make_result):
+    device = make_device(clinic, "受付1")
+    make_result(
+        device, "資格 太郎", "シカク タロウ", checked_at=timezone.now().replace(hour=3, minute=5) - dt.timedelta(days=1)
+    )
+    client.force_login(manager)
+    result = client.get(reverse("console:results")).context["results"][0]
+    jst = result.checked_at.astimezone(dt.timezone(dt.timedelta(hours=9)))
+    assert f"{jst:%Y年%m月%d日 %H時%M分}" in client.get(reverse("console:results")).content.decode()
+
+
+def test_results_filters(client, manager, clinic, make_device, make_result):
+    front = make_device(clinic, "受付1")
+    back = make_device(clinic, "受付2")
+    make_result(front, "資格 太郎", "シカク タロウ", validity="1")
+    make_result(back, "無効 花子", "ムコウ ハナコ", validity="2")
+    make_result(front, "古い 記録", "フルイ キロク", checked_at=timezone.now() - dt.timedelta(days=60))
+    client.force_login(manager)
+    url = reverse("console:results")
+
+    def names(**params):
+        return [r.name for r in client.get(url, params).context["results"]]
+
+    assert sorted(names()) == ["無効 花子", "資格 太郎"]  # default period: the last 30 days
+    assert names(validity="invalid") == ["無効 花子"]
+    assert names(validity="valid") == ["資格 太郎"]
+    assert names(device=str(back.pk)) == ["無効 花子"]
+    assert names(q="シカク") == ["資格 太郎"]
+    assert names(q="花子") == ["無効 花子"]
+    old_day = (timezone.localdate() - dt.timedelta(days=60)).isoformat()
+    assert names(date_from=old_day, date_to=old_day) == ["古い 記録"]
+
+
+def test_results_filter_errors_are_shown(client, manager, clinic, make_device, other_clinic):
+    foreign = make_device(other_clinic, "よその端末")
+    client.force_login(manager)
+    url = reverse("console:results")
+    body = client.get(url, {"date_from": "2026-02-10", "date_to": "2026-02-01"}).content.decode()
+    assert "終了日は開始日以降の日付を指定してください。" in body
+    # Another institution's device is not a valid choice (S11).
+    response = client.get(url, {"device": str(foreign.pk)})
+    assert response.context["form"].errors["device"]
+    assert list(response.context["results"]) == []
+
+
+def test_results_paging(client, manager, clinic, make_device, make_result):
+    device = make_device(clinic, "受付1")
+    start = timezone.now() - dt.timedelta(hours=1)
+    for i in range(25):
+        make_result(device, f"患者{i:02d}", "カンジャ", checked_at=start + dt.timedelta(minutes=i))
+    client.force_login(manager)
+    url = reverse("console:results")
+    first = client.get(url)
+    assert [r.name for r in first.context["results"]][:2] == ["患者24", "患者23"]
+    assert len(first.context["results"]) == 20
+    assert "次のページ" in first.content.decode()
+    second = client.get(url, {"validity": "", "page": 2})
+    assert [r.name for r in second.context["results"]] == [f"患者{i:02d}" for i in range(4, -1, -1)]
+    assert "前のページ" in second.content.decode()
+
+
+def test_results_list_and_detail_are_audited(client, manager, clinic, make_device, make_result):
+    from server.audit.models import AuditEvent
+
+    device = make_device(clinic, "受付1")
+    first = make_result(device, "資格 太郎", "シカク タロウ")
+    second = make_result(device, "無効 花子", "ムコウ ハナコ", validity="2")
+    client.force_login(manager)
+    client.get(reverse("console:results"), {"q": "シカク"})
+    listed = AuditEvent.objects.get(action="console.results.list")
+    assert (listed.actor_type, listed.actor_id, listed.institution_id) == ("staff", "manager", clinic.pk)
+    assert listed.object_ids == [str(first.pk)]
+    assert listed.detail["name_searched"] is True
+    assert "シカク" not in str(listed.detail)  # the search term is patient data
+
+    client.get(reverse("console:result-detail", args=[second.pk]))
+    shown = AuditEvent.objects.get(action="console.results.detail")
+    assert (shown.actor_id, shown.object_ids) == ("manager", [str(second.pk)])
+
+
+def test_result_detail_shows_fields_with_display_labels(client, manager, clinic, make_device, make_result):
+    device = make_device(clinic, "受付1")
+    result = make_result(device, "資格 太郎", "シカク タロウ", validity="2")
+    client.force_login(manager)
+    body = client.get(reverse("console:result-detail", args=[result.pk])).content.decode()
+    for text in (
+        "資格無効",
+        "この資格は無効です",
+        "照会番号",
+        "1234567890000001",
+        "保険者番号",
+        "12345678",
+        "限定資格保険組合",
+        "フリガナ",
+        "シカク タロウ",
+        "資格 太郎",
+        "区分",
+        "一般",
+        "負担割合",
+        "1割",
+        "本人・家族の別",
+        "本人",
+        "資格有効性",
+        "無効",
+        "有効終了日",
+        "2027年03月31日",
+        "マイナンバーカード (暗証番号)",
+        "受付1",
+    ):
+        assert text in body, text
+
+
+def test_result_detail_of_another_institution_is_not_found(client, manager, other_clinic, make_device, make_result):
+    foreign = make_result(make_device(other_clinic, "よその端末"), "他院 患者", "タイン カンジャ")
+    client.force_login(manager)
+    assert client.get(reverse("console:result-detail", args=[foreign.pk])).status_code == 404
+
+
+def test_it_staff_also_sees_results(client, it_staff, clinic, make_device, make_result):
+    make_result(make_device(clinic, "受付1"), "資格 太郎", "シカク タロウ")
+    client.force_login(it_staff)
+    assert "資格 太郎" in client.get(reverse("console:results")).content.decode()
+
+
+def test_static_assets_are_local(client, manager):
+    client.force_login(manager)
+    body = client.get(reverse("console:dashboard")).content.decode()
+    assert "/static/admin_ui/console.css" in body
+    assert "http://" not in body and "https://" not in body
