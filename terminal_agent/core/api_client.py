@@ -1,0 +1,115 @@
+"""HTTP client of the clinic server and the sandbox, signed per RFC 9421 (docs/contracts.md).
+
+Every failure becomes ``ApiFailure(code, message)`` carrying the server's Japanese message, so screens show it as is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from contracts.signing import DeviceSignatureAuth
+
+NETWORK_DOWN = "network_unavailable"
+MSG_NETWORK_DOWN = "サーバーに接続できません。ネットワーク接続を確認してから、もう一度お試しください。"
+MSG_TIMEOUT = "サーバーからの応答がありません。しばらく待ってから、もう一度お試しください。"
+MSG_BAD_RESPONSE = "サーバーから想定外の応答がありました。管理者にお問い合わせください。"
+# Codes that mean this tablet is no longer registered: the terminal returns to its 未登録 state (S03).
+DEREGISTERED_CODES = frozenset({"device_retired", "device_deregistered", "unknown_device"})
+
+
+class ApiFailure(Exception):
+    """A call that did not succeed; ``message`` is Japanese and fit for a screen."""
+
+    def __init__(self, code: str, message: str, http_status: int = 0, fields: dict[str, list[str]] | None = None):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+        self.fields = fields or {}
+
+    @property
+    def is_network(self) -> bool:
+        return self.code == NETWORK_DOWN or self.http_status == 0
+
+    @property
+    def means_deregistered(self) -> bool:
+        return self.code in DEREGISTERED_CODES
+
+
+class ApiClient:
+    """One per server URL; ``signed`` calls need the device id and key from registration."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        device_id: str | None = None,
+        key: Ed25519PrivateKey | None = None,
+        timeout: float = 15.0,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.device_id = device_id
+        self.key = key
+        self._client = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def set_identity(self, device_id: str | None, key: Ed25519PrivateKey | None) -> None:
+        self.device_id, self.key = device_id, key
+
+    def _request(self, method: str, path: str, *, signed: bool = True, **kwargs: Any) -> dict[str, Any]:
+        if signed:
+            if not (self.device_id and self.key):
+                raise ApiFailure("not_registered", "この端末は登録されていません。初期登録を行ってください。")
+            kwargs["auth"] = DeviceSignatureAuth(self.key, self.device_id)
+        try:
+            response = self._client.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise ApiFailure(NETWORK_DOWN, MSG_TIMEOUT) from exc
+        except httpx.TransportError as exc:
+            raise ApiFailure(NETWORK_DOWN, MSG_NETWORK_DOWN) from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.is_success and isinstance(body, dict):
+            return body
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict) and error.get("code"):
+            raise ApiFailure(
+                str(error["code"]), str(error.get("message") or MSG_BAD_RESPONSE), response.status_code,
+                error.get("fields") or {},
+            )
+        raise ApiFailure("bad_response", MSG_BAD_RESPONSE, response.status_code)
+
+    # --- devices --------------------------------------------------------------------------------------------------
+    def register(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self._request("POST", "/api/v1/devices/register", signed=False, json=payload)
+
+    def me(self) -> dict[str, Any]:
+        return self._request("GET", "/api/v1/devices/me")
+
+    def deregister(self) -> dict[str, Any]:
+        return self._request("POST", "/api/v1/devices/me/deregister", json={})
+
+    # --- results --------------------------------------------------------------------------------------------------
+    def post_results(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        return self._request("POST", "/api/v1/results/batch", json={"results": items})
+
+    def search_results(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._request("GET", "/api/v1/results", params={k: v for k, v in params.items() if v is not None})
+
+    def get_result(self, result_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/api/v1/results/{result_id}")
+
+    # --- sandbox (オンライン資格確認等システム stand-in) ----------------------------------------------------------------
+    def new_challenge(self) -> dict[str, Any]:
+        return self._request("POST", "/sandbox/onshi/v1/challenges", json={})
+
+    def query_qualification(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._request("POST", "/sandbox/onshi/v1/qualifications", json=body)

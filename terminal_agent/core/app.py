@@ -1,0 +1,278 @@
+"""``TerminalCore``: the one facade the screens call. No Qt; every method is a plain (possibly blocking) call.
+
+Typical use (the UI gateway runs the blocking ones off the UI thread)::
+
+    core = TerminalCore("http://clinic:8000", readers=InProcessReaderProvider(virtual_card))
+    core.start_screen()                    # "terms" | "passcode_setup" | "login"
+    core.accept_terms()                    # T01
+    core.register(RegistrationForm(...))   # T02, raises RegistrationFailed
+    core.set_passcode("1111", "1111")      # T03
+    core.login("1111")                     # T14
+    flow = core.start_check(Method.PIN, consent_specific_diseases=False)
+    flow.confirm(); flow.enter_pin("1234"); outcome = flow.read(); flow.next()
+    core.result_view(outcome.document)     # T21 sections
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from contracts.signing import generate_device_key, private_key_from_bytes, private_key_to_bytes, public_key_b64
+from terminal_agent.core import formatting, passcode
+from terminal_agent.core.api_client import ApiClient, ApiFailure
+from terminal_agent.core.check_flow import CheckFlow, CheckService, Method
+from terminal_agent.core.readers import PcscReaderProvider, ReaderProvider
+from terminal_agent.core.registration import RegistrationForm, registration_payload, validate
+from terminal_agent.core.search import ResultSearch, SearchCriteria, SearchPage
+from terminal_agent.core.store import LocalStore
+from terminal_agent.core.sync import SyncRelay, SyncReport
+
+log = logging.getLogger(__name__)
+
+DEVICE_KEY_SECRET = "device.private_key"
+MSG_DEREGISTERED = "この端末の登録は解除されています。初期登録を行ってください。"
+MSG_NO_SERVER = "サーバーのURLが設定されていません。"
+
+
+class RegistrationFailed(Exception):
+    """T02 errors: ``fields`` for the inputs, ``message`` for the dialog."""
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None, code: str = "validation_error"):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        self.code = code
+
+
+@dataclass
+class Registration:
+    device_id: str
+    institution_code: str
+    institution_name: str
+    server_url: str
+
+
+class TerminalCore:
+    def __init__(
+        self,
+        server_url: str | None = None,
+        *,
+        data_dir: Path | str | None = None,
+        store: LocalStore | None = None,
+        readers: ReaderProvider | None = None,
+        card_factory: Any = None,
+        transport: httpx.BaseTransport | None = None,
+        use_keyring: bool = True,
+    ):
+        self.store = store or LocalStore(data_dir, use_keyring=use_keyring)
+        self.readers: ReaderProvider = readers or PcscReaderProvider()
+        self.server_url = (server_url or self.store.get_setting("registration.server_url") or "").rstrip("/")
+        self._transport = transport
+        self._card_factory = card_factory
+        self._lock = threading.RLock()
+        self.logged_in = False
+        self.api = ApiClient(self.server_url or "http://invalid.localhost", transport=transport)
+        self._load_identity()
+        self.sync = SyncRelay(self.store, self.api)
+        self.search = ResultSearch(self.api)
+
+    # --- identity ---------------------------------------------------------------------------------------------------
+    def _load_identity(self) -> None:
+        raw = self.store.get_secret(DEVICE_KEY_SECRET)
+        device_id = self.store.get_setting("registration.device_id")
+        self.api.set_identity(device_id, private_key_from_bytes(raw) if raw and device_id else None)
+
+    @property
+    def registration(self) -> Registration | None:
+        device_id = self.store.get_setting("registration.device_id")
+        if not device_id:
+            return None
+        return Registration(
+            device_id,
+            self.store.get_setting("registration.institution_code", ""),
+            self.store.get_setting("registration.institution_name", ""),
+            self.store.get_setting("registration.server_url", self.server_url),
+        )
+
+    def is_registered(self) -> bool:
+        return self.registration is not None and self.store.get_secret(DEVICE_KEY_SECRET) is not None
+
+    def has_passcode(self) -> bool:
+        return bool(self.store.get_setting("passcode.hash"))
+
+    def start_screen(self) -> str:
+        """T14: where the app opens: 利用規約 when not registered, passcode setup if missing, else passcode login."""
+        if not self.is_registered():
+            return "terms"
+        if not self.has_passcode():
+            return "passcode_setup"
+        return "login"
+
+    # --- T01 / T02 ------------------------------------------------------------------------------------------------
+    def accept_terms(self) -> None:
+        self.store.set_setting("terms.accepted_at", dt.datetime.now(dt.UTC).isoformat())
+
+    @property
+    def terms_accepted(self) -> bool:
+        return bool(self.store.get_setting("terms.accepted_at"))
+
+    def validate_registration(self, form: RegistrationForm) -> dict[str, list[str]]:
+        return validate(form)
+
+    def register(self, form: RegistrationForm, *, device_name: str = "") -> Registration:
+        """Validate, make a fresh Ed25519 key, register with the server, keep the identity (key encrypted)."""
+        errors = validate(form)
+        if errors:
+            raise RegistrationFailed("入力内容に誤りがあります。", errors)
+        if not self.server_url:
+            raise RegistrationFailed(MSG_NO_SERVER, code="no_server")
+        key = generate_device_key()
+        readers = self._safe_reader_names()
+        payload = registration_payload(
+            form, public_key_b64(key), device_name=device_name, reader_name=self.selected_reader or (readers or [""])[0]
+        )
+        try:
+            answer = self.api.register(payload)
+        except ApiFailure as failure:
+            raise RegistrationFailed(failure.message, failure.fields, failure.code) from failure
+        with self._lock:
+            self.store.put_secret(DEVICE_KEY_SECRET, private_key_to_bytes(key))
+            self.store.set_setting("registration.device_id", answer["device_id"])
+            self.store.set_setting("registration.institution_code", answer.get("institution_code", form.institution_code))
+            self.store.set_setting("registration.institution_name", answer.get("institution_name", ""))
+            self.store.set_setting("registration.server_url", self.server_url)
+            if self.store.get_setting("settings.visual_check") is None:
+                self.store.set_setting("settings.visual_check", True)  # T11: on after registration
+            self.api.set_identity(answer["device_id"], key)
+        log.info("device registered as %s", answer["device_id"])
+        return self.registration  # type: ignore[return-value]
+
+    # --- T03 / T10 / T14 --------------------------------------------------------------------------------------------
+    def set_passcode(self, first: str, confirmation: str) -> None:
+        self.store.set_setting("passcode.hash", passcode.new_passcode_hash(first, confirmation))
+
+    def login(self, code: str) -> bool:
+        stored = self.store.get_setting("passcode.hash")
+        self.logged_in = bool(stored) and passcode.verify_passcode(code, stored)
+        return self.logged_in
+
+    def verify_passcode(self, code: str) -> bool:
+        stored = self.store.get_setting("passcode.hash")
+        return bool(stored) and passcode.verify_passcode(code, stored)
+
+    def change_passcode(self, current: str, new: str, confirmation: str) -> None:
+        if not self.verify_passcode(current):
+            raise passcode.PasscodeError(passcode.MSG_WRONG)
+        self.set_passcode(new, confirmation)
+
+    # --- settings (T05, T11) ---------------------------------------------------------------------------------------
+    @property
+    def visual_check_enabled(self) -> bool:
+        return bool(self.store.get_setting("settings.visual_check", True))
+
+    def set_visual_check(self, enabled: bool) -> None:
+        self.store.set_setting("settings.visual_check", bool(enabled))
+
+    def method_choices(self) -> list[Method]:
+        """T11/T15: 目視 or 暗証番号 per the toggle, then iPhone and Android."""
+        first = Method.VISUAL if self.visual_check_enabled else Method.PIN
+        return [first, Method.IPHONE, Method.ANDROID]
+
+    def list_readers(self) -> list[str]:
+        return self.readers.list_readers()
+
+    def _safe_reader_names(self) -> list[str]:
+        try:
+            return self.readers.list_readers()
+        except Exception:  # no reader at registration is fine; it is chosen later (T05)
+            return []
+
+    @property
+    def selected_reader(self) -> str | None:
+        return self.store.get_setting("reader.selected")
+
+    def select_reader(self, name: str) -> None:
+        self.store.set_setting("reader.selected", name)
+
+    # --- checks (T15–T19) ------------------------------------------------------------------------------------------
+    def check_service(self) -> CheckService:
+        return CheckService(
+            self.store,
+            self.api,
+            self.readers,
+            card_factory=self._card_factory,
+            after_store=lambda: self._guarded(self.sync.sync_once).delivered > 0,
+        )
+
+    def start_check(self, method: Method | str, *, consent_specific_diseases: bool = False) -> CheckFlow:
+        if not self.is_registered():
+            raise RegistrationFailed(MSG_DEREGISTERED, code="not_registered")
+        return CheckFlow(Method(method), self.check_service(), consent_specific_diseases=consent_specific_diseases)
+
+    # --- results (T21, T24) ----------------------------------------------------------------------------------------
+    @staticmethod
+    def result_view(document: dict[str, Any]) -> formatting.ResultView:
+        return formatting.build_result_view(document)
+
+    @staticmethod
+    def copy_text(document: dict[str, Any]) -> str:
+        return formatting.copy_text(document)
+
+    # --- sync (S06, T30) ---------------------------------------------------------------------------------------------
+    def sync_now(self) -> SyncReport:
+        return self._guarded(self.sync.sync_once)
+
+    def pending_results(self) -> int:
+        return self.store.pending_count()
+
+    def start_background_sync(self, interval: float = 30.0) -> None:
+        self.sync.start_background(interval)
+
+    # --- search (T08) ----------------------------------------------------------------------------------------------
+    def default_search_criteria(self) -> SearchCriteria:
+        return SearchCriteria.default()
+
+    def search_results(self, criteria: SearchCriteria | None = None) -> SearchPage:
+        return self._guarded(lambda: self.search.run(criteria or SearchCriteria.default()))
+
+    def search_page(self, which: str) -> SearchPage:
+        return self._guarded(lambda: self.search.go(which))
+
+    def result_document(self, result_id: str) -> dict[str, Any]:
+        return self._guarded(lambda: self.api.get_result(result_id))["result"]
+
+    # --- deregistration (T12) --------------------------------------------------------------------------------------
+    def deregister(self) -> None:
+        try:
+            self.api.deregister()
+        except ApiFailure as failure:
+            if not failure.means_deregistered:
+                raise
+        self._forget_registration()
+
+    def _forget_registration(self) -> None:
+        with self._lock:
+            self.store.wipe_registration()
+            self.api.set_identity(None, None)
+            self.logged_in = False
+
+    def _guarded(self, call: Any) -> Any:
+        """A retired or deregistered device turns the terminal back into its 未登録 state (S03)."""
+        try:
+            return call()
+        except ApiFailure as failure:
+            if failure.means_deregistered:
+                self._forget_registration()
+            raise
+
+    def close(self) -> None:
+        self.sync.stop()
+        self.api.close()
+        self.store.close()

@@ -1,0 +1,312 @@
+"""資格確認 flows (T15–T19) as plain state machines, and the service that performs one check.
+
+A flow walks through the manual's steps for its method::
+
+    目視 (T16)     READ → READ_DONE → RESULT
+    暗証番号 (T17) CONFIRM → PIN_ENTRY → READ → READ_DONE → RESULT
+    iPhone (T18)   CONFIRM → READ → READ_DONE → RESULT
+    Android (T19)  CONFIRM → PIN_ENTRY → READ → READ_DONE → RESULT
+
+``read()`` does the work: a fresh sandbox challenge, the card proof through ``JpkiCard`` on the selected reader, the
+qualification query, schema validation, the encrypted outbox with a terminal-made UUID, then a sync attempt.
+The PIN lives only in the flow object until the card has it; it is never logged, stored or sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from contracts.result_schema import result_errors
+from terminal_agent.core.api_client import ApiClient, ApiFailure
+from terminal_agent.core.readers import CardAccessError, ReaderProvider
+from terminal_agent.core.store import LocalStore
+
+log = logging.getLogger(__name__)
+
+
+class Method(StrEnum):
+    VISUAL = "visual"
+    PIN = "pin"
+    IPHONE = "iphone"
+    ANDROID = "android"
+
+
+class Step(StrEnum):
+    CONFIRM = "confirm"
+    PIN_ENTRY = "pin_entry"
+    READ = "read"
+    READ_DONE = "read_done"
+    RESULT = "result"
+    FAILED = "failed"
+
+
+METHOD_LABELS = {
+    Method.VISUAL: "マイナンバーカード (目視)",
+    Method.PIN: "マイナンバーカード (暗証番号)",
+    Method.IPHONE: "iPhone",
+    Method.ANDROID: "Android",
+}
+STEPS = {
+    Method.VISUAL: [Step.READ, Step.READ_DONE, Step.RESULT],
+    Method.PIN: [Step.CONFIRM, Step.PIN_ENTRY, Step.READ, Step.READ_DONE, Step.RESULT],
+    Method.IPHONE: [Step.CONFIRM, Step.READ, Step.READ_DONE, Step.RESULT],
+    Method.ANDROID: [Step.CONFIRM, Step.PIN_ENTRY, Step.READ, Step.READ_DONE, Step.RESULT],
+}
+CONFIRM_TEXT = {
+    Method.PIN: "患者に実物のマイナンバーカードに搭載されている利用者証明用電子証明書の暗証番号(数字4桁)を入力してもらいます。",
+    Method.IPHONE: "患者にiPhoneのマイナンバーカードの表示と、生体認証の実施をお願いしてください。",
+    Method.ANDROID: "患者に4桁の暗証番号(スマホ用電子証明書)を入力してもらいます。",
+}
+PIN_TITLE = {Method.PIN: "暗証番号の入力", Method.ANDROID: "暗証番号の入力"}
+PIN_TEXT = {
+    Method.PIN: "利用者証明用電子証明書の暗証番号(数字4桁)を入力し、次へをクリックしてください。",
+    Method.ANDROID: "4桁の暗証番号(スマホ用電子証明書)を入力し、次へをクリックしてください。",
+}
+SWITCH_TO_VISUAL_TEXT = (
+    "目視確認に切り替える場合は、←(戻る)で認証方法選択画面に戻り、⚙(歯車) > セキュリティ設定 の"
+    "目視確認で本人認証をオンにしてください。"
+)
+READ_TEXT = {
+    Method.VISUAL: "カードリーダーに実物のマイナンバーカードをセットし、読み取り開始をクリックしてください。",
+    Method.PIN: "カードリーダーにマイナンバーカードをセットし、読み取り開始をクリックしてください。",
+    Method.IPHONE: "患者のiPhone上部をカードリーダーの中央に近づけてもらい、読み取り開始をクリックしてください。",
+    Method.ANDROID: "患者のスマートフォンのNFC読み取り位置をカードリーダーの中央に近づけてもらい、読み取り開始をクリックしてください。",
+}
+READ_DONE_TEXT = "マイナンバーカードの読み取りが完了しました。"
+VISUAL_TEXT = "実物のマイナンバーカードの券面写真により本人であることを目視確認してください。"
+CONSENT_LABEL = "特定疾病療養受療証情報を表示"
+CONSENT_CONFIRM_TEXT = "特定疾病療養受療証情報はプライバシーに関わる情報のため、患者の同意を得てから表示してください。"
+
+MSG_PIN_FORMAT = "暗証番号は数字4桁で入力してください。"
+MSG_PIN_WRONG = "暗証番号が正しくありません。あと{tries}回間違えると、マイナンバーカードにロックがかかります。"
+MSG_PIN_LOCKED = (
+    "暗証番号を3回誤ったため、不正利用防止のためロックがかかりました。ロックを解除したい場合は、"
+    "住民票のある市町村窓口でパスワード初期化を申請する必要があります。"
+)
+MSG_WRONG_TOKEN = "選択した認証方法と読み取ったカードの種類が一致しません。認証方法を選び直してください。"
+MSG_BAD_DOCUMENT = "資格確認結果の形式が正しくありません。管理者にお問い合わせください。"
+MSG_CARD_ERROR = "マイナンバーカードの読み取りに失敗しました。カードをセットし直して、もう一度お試しください。"
+INSURANCE_UNREGISTERED_CODE = "E-C-04-02-A-6002"
+INSURANCE_UNREGISTERED_TITLE = "保険証未登録"
+
+# The card a method expects, as JpkiCard.token_kind() names it.
+EXPECTED_TOKEN = {Method.VISUAL: "card", Method.PIN: "card", Method.IPHONE: "iphone", Method.ANDROID: "android"}
+
+
+@dataclass
+class CheckFailure(Exception):
+    """Why a check did not complete: ``kind`` picks the dialog; ``message`` is the manual-style Japanese text."""
+
+    kind: str  # pin_wrong, pin_locked, card, network, service, insurance_unregistered, invalid_document, ...
+    message: str
+    code: str = ""
+    title: str = ""
+    tries_left: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.code}"
+
+
+@dataclass
+class CheckOutcome:
+    result_id: str
+    checked_at: str
+    document: dict[str, Any]
+    synced: bool
+
+
+def _tries_left_of(exc: Exception) -> int | None:
+    for name in ("tries_left", "remaining", "retries_left"):
+        value = getattr(exc, name, None)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def card_failure(exc: Exception, card: Any | None = None) -> CheckFailure:
+    """Map the card layer's exceptions to a screen message without depending on their exact classes."""
+    if isinstance(exc, CardAccessError):
+        return CheckFailure("card", exc.message, exc.code)
+    name = type(exc).__name__.lower()
+    tries = _tries_left_of(exc)
+    if "lock" in name or "blocked" in name or tries == 0:
+        return CheckFailure("pin_locked", MSG_PIN_LOCKED, "pin_locked", tries_left=0)
+    if "pin" in name or tries is not None:
+        if tries is None and card is not None:
+            try:
+                tries = card.pin_tries_left()
+            except Exception:  # the card may be gone; say what we know
+                tries = None
+        if tries == 0:
+            return CheckFailure("pin_locked", MSG_PIN_LOCKED, "pin_locked", tries_left=0)
+        message = MSG_PIN_WRONG.format(tries=tries) if tries is not None else "暗証番号が正しくありません。"
+        return CheckFailure("pin_wrong", message, "pin_wrong", tries_left=tries)
+    return CheckFailure("card", getattr(exc, "message", None) or MSG_CARD_ERROR, "card_error")
+
+
+def api_failure(failure: ApiFailure) -> CheckFailure:
+    if failure.code == INSURANCE_UNREGISTERED_CODE:
+        return CheckFailure("insurance_unregistered", failure.message, failure.code, INSURANCE_UNREGISTERED_TITLE)
+    kind = "network" if failure.is_network else "service"
+    return CheckFailure(kind, failure.message, failure.code)
+
+
+class CheckService:
+    """Performs one qualification check end to end; blocking (the UI gateway runs it off the UI thread)."""
+
+    def __init__(
+        self,
+        store: LocalStore,
+        api: ApiClient,
+        readers: ReaderProvider,
+        *,
+        card_factory: Callable[[Any], Any] | None = None,
+        after_store: Callable[[], bool] | None = None,
+        institution_code: Callable[[], str] = lambda: "",
+    ):
+        self.store = store
+        self.api = api
+        self.readers = readers
+        self.card_factory = card_factory or _jpki_card
+        self.after_store = after_store
+        self.institution_code = institution_code
+
+    def perform(self, method: Method, *, pin: str | None, consent_specific_diseases: bool) -> CheckOutcome:
+        reader = self.store.get_setting("reader.selected")
+        try:
+            connection = self.readers.connect(reader)
+        except CardAccessError as exc:
+            raise card_failure(exc) from exc
+        card = self.card_factory(connection)
+        try:
+            card.select_ap()
+            kind = card.token_kind()
+        except Exception as exc:
+            raise card_failure(exc, card) from exc
+        if kind != EXPECTED_TOKEN[method]:
+            raise CheckFailure("wrong_token", MSG_WRONG_TOKEN, "wrong_token")
+
+        try:
+            challenge_b64 = self.api.new_challenge()["challenge"]
+        except ApiFailure as failure:
+            raise api_failure(failure) from failure
+        challenge = base64.b64decode(challenge_b64)
+
+        try:
+            if method is Method.VISUAL:
+                certificate, signature = card.read_auth_certificate(), None
+            else:
+                certificate, signature = card.prove(challenge, pin=pin if method in PIN_TEXT else None)
+        except Exception as exc:
+            raise card_failure(exc, card) from exc
+
+        body: dict[str, Any] = {
+            "challenge": challenge_b64,
+            "identity_verification": method.value,
+            "certificate": base64.b64encode(certificate).decode(),
+            "signature": base64.b64encode(signature).decode() if signature is not None else None,
+            "consent_specific_diseases": consent_specific_diseases,
+        }
+        if method is Method.VISUAL:
+            body["visual_attested"] = True
+        try:
+            document = self.api.query_qualification(body)["result"]
+        except ApiFailure as failure:
+            raise api_failure(failure) from failure
+        except (KeyError, TypeError) as exc:
+            raise CheckFailure("invalid_document", MSG_BAD_DOCUMENT, "invalid_document") from exc
+        if result_errors(document):
+            log.warning("sandbox answered a document that breaks the schema")
+            raise CheckFailure("invalid_document", MSG_BAD_DOCUMENT, "schema_violation")
+
+        result_id = str(uuid.uuid4())
+        checked_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        self.store.add_to_outbox(result_id, checked_at, document)
+        synced = False
+        if self.after_store is not None:
+            try:
+                synced = self.after_store()
+            except Exception:  # delivery is retried by the relay; the check itself succeeded
+                log.exception("sync after check failed")
+        return CheckOutcome(result_id, checked_at, document, synced)
+
+
+def _jpki_card(connection: Any) -> Any:
+    from terminal_agent.card.jpki import JpkiCard
+
+    return JpkiCard(connection)
+
+
+class CheckFlow:
+    """One patient's check through the screens; ``service.perform`` is called by ``read()``."""
+
+    def __init__(self, method: Method, service: CheckService, *, consent_specific_diseases: bool = False):
+        self.method = method
+        self.service = service
+        self.consent = consent_specific_diseases
+        self.steps = STEPS[method]
+        self.step = self.steps[0]
+        self._pin: str | None = None
+        self.outcome: CheckOutcome | None = None
+        self.failure: CheckFailure | None = None
+
+    @property
+    def needs_pin(self) -> bool:
+        return Step.PIN_ENTRY in self.steps
+
+    def _advance(self, expected: Step) -> Step:
+        if self.step is not expected:
+            raise RuntimeError(f"step {self.step} cannot do this (expected {expected})")
+        self.step = self.steps[self.steps.index(expected) + 1]
+        return self.step
+
+    def confirm(self) -> Step:
+        """The confirmation dialog's OK."""
+        return self._advance(Step.CONFIRM)
+
+    def enter_pin(self, pin: str) -> Step:
+        """次へ on 暗証番号の入力; raises ``CheckFailure`` for a malformed PIN."""
+        if not (len(pin) == 4 and pin.isascii() and pin.isdigit()):
+            raise CheckFailure("pin_format", MSG_PIN_FORMAT, "pin_format")
+        self._pin = pin
+        return self._advance(Step.PIN_ENTRY)
+
+    def read(self) -> CheckOutcome:
+        """読み取り開始. On a wrong PIN the flow returns to PIN entry so the patient can try again."""
+        if self.step is not Step.READ:
+            raise RuntimeError(f"step {self.step} cannot read")
+        try:
+            self.outcome = self.service.perform(self.method, pin=self._pin, consent_specific_diseases=self.consent)
+        except CheckFailure as failure:
+            self.failure = failure
+            retryable = failure.kind in ("pin_wrong", "card", "network", "wrong_token")
+            if retryable and self.needs_pin:
+                self.step = Step.PIN_ENTRY  # the PIN was dropped: the patient enters it again
+            elif not retryable:
+                self.step = Step.FAILED
+            raise
+        finally:
+            self._pin = None  # never keep the PIN beyond one attempt
+        self.failure = None
+        self.step = Step.READ_DONE
+        return self.outcome
+
+    def next(self) -> Step:
+        """次へ on 読み取り完了."""
+        return self._advance(Step.READ_DONE)
+
+    def back(self) -> Step | None:
+        """←: the previous step, or None when the flow returns to 認証方法選択."""
+        index = self.steps.index(self.step) if self.step in self.steps else 0
+        if index == 0 or self.step in (Step.READ_DONE, Step.RESULT):
+            return None
+        self.step = self.steps[index - 1]
+        self._pin = None
+        return self.step
