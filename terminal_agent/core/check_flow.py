@@ -85,7 +85,7 @@ CONSENT_LABEL = "特定疾病療養受療証情報を表示"
 CONSENT_CONFIRM_TEXT = "特定疾病療養受療証情報はプライバシーに関わる情報のため、患者の同意を得てから表示してください。"
 
 MSG_PIN_FORMAT = "暗証番号は数字4桁で入力してください。"
-MSG_PIN_WRONG = "暗証番号が正しくありません。あと{tries}回間違えると、マイナンバーカードにロックがかかります。"
+MSG_PIN_WRONG = "暗証番号が正しくありません。残り回数は{tries}回です。3回誤るとロックがかかります。"
 MSG_PIN_LOCKED = (
     "暗証番号を3回誤ったため、不正利用防止のためロックがかかりました。ロックを解除したい場合は、"
     "住民票のある市町村窓口でパスワード初期化を申請する必要があります。"
@@ -122,33 +122,22 @@ class CheckOutcome:
     synced: bool
 
 
-def _tries_left_of(exc: Exception) -> int | None:
-    for name in ("tries_left", "remaining", "retries_left"):
-        value = getattr(exc, name, None)
-        if isinstance(value, int):
-            return value
-    return None
-
-
 def card_failure(exc: Exception, card: Any | None = None) -> CheckFailure:
-    """Map the card layer's exceptions to a screen message without depending on their exact classes."""
+    """Map the card layer's typed errors (``terminal_agent.card.errors``) to a screen message."""
     if isinstance(exc, CardAccessError):
         return CheckFailure("card", exc.message, exc.code)
-    name = type(exc).__name__.lower()
-    tries = _tries_left_of(exc)
-    if "lock" in name or "blocked" in name or tries == 0:
-        return CheckFailure("pin_locked", MSG_PIN_LOCKED, "pin_locked", tries_left=0)
-    if "pin" in name or tries is not None:
-        if tries is None and card is not None:
-            try:
-                tries = card.pin_tries_left()
-            except Exception:  # the card may be gone; say what we know
-                tries = None
-        if tries == 0:
-            return CheckFailure("pin_locked", MSG_PIN_LOCKED, "pin_locked", tries_left=0)
-        message = MSG_PIN_WRONG.format(tries=tries) if tries is not None else "暗証番号が正しくありません。"
-        return CheckFailure("pin_wrong", message, "pin_wrong", tries_left=tries)
-    return CheckFailure("card", getattr(exc, "message", None) or MSG_CARD_ERROR, "card_error")
+    from terminal_agent.card import errors as card_errors
+
+    if isinstance(exc, card_errors.PinLocked):
+        return CheckFailure("pin_locked", MSG_PIN_LOCKED, exc.code, tries_left=0)
+    if isinstance(exc, card_errors.WrongPin):
+        return CheckFailure("pin_wrong", MSG_PIN_WRONG.format(tries=exc.tries_left), exc.code, tries_left=exc.tries_left)
+    if isinstance(exc, card_errors.InvalidPinFormat):
+        return CheckFailure("pin_wrong", MSG_PIN_FORMAT, exc.code)
+    if isinstance(exc, card_errors.CardError):
+        return CheckFailure("card", exc.message, exc.code)
+    # A transport error that the card layer did not wrap (e.g. the virtual card pulled out mid-read).
+    return CheckFailure("card", MSG_CARD_ERROR, "card_error")
 
 
 def api_failure(failure: ApiFailure) -> CheckFailure:

@@ -65,9 +65,11 @@ class InProcessReaderProvider:
 
     READER_NAME = "Virtual My Number Reader (in-process)"
 
-    def __init__(self, card: Any, reader_name: str = READER_NAME):
+    def __init__(self, card: Any, reader_name: str = READER_NAME, *, simulate_biometric: bool = True):
         self.card = card
         self.reader_name = reader_name
+        # The iPhone asks its owner for Face ID before it signs; the virtual phone "approves" when it is read.
+        self.simulate_biometric = simulate_biometric
 
     def list_readers(self) -> list[str]:
         return [self.reader_name]
@@ -75,4 +77,6 @@ class InProcessReaderProvider:
     def connect(self, reader_name: str | None) -> Any:
         if self.card is None:
             raise CardAccessError(MSG_NO_CARD, "no_card")
+        if self.simulate_biometric and getattr(self.card, "profile", "") == "iphone":
+            self.card.approve_biometric()
         return self.card
