@@ -153,6 +153,30 @@ def test_retire_requires_reason_and_confirmation(client, it_staff, clinic, make_
     assert device.status == "active"
 
 
+def test_it_retires_a_device_with_reason(client, it_staff, clinic, make_device):
+    from server.audit.models import AuditEvent
+
+    device = make_device(clinic, "受付1")
+    client.force_login(it_staff)
+    listing = client.get(reverse("console:devices")).content.decode()
+    retire_url = reverse("console:device-retire", args=[device.pk])
+    assert retire_url in listing
+    response = client.post(retire_url, {"reason": "故障のため交換", "confirm": "on"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("console:devices")
+    assert "端末「受付1」を廃止しました。" in response.content.decode()
+    device.refresh_from_db()
+    assert (device.status, device.retired_by, device.retired_reason) == ("retired", "it", "故障のため交換")
+    assert device.retired_at is not None
+    event = AuditEvent.objects.get(action="device_retired")
+    assert (event.actor_type, event.actor_id, event.device_id) == ("staff", "it", device.pk)
+    # A retired device has no retire button any more, and a second POST changes nothing.
+    assert retire_url not in client.get(reverse("console:devices")).content.decode()
+    again = client.post(retire_url, {"reason": "再度", "confirm": "on"}, follow=True)
+    assert "すでに利用中ではありません" in again.content.decode()
+    device.refresh_from_db()
+    assert device.retired_reason == "故障のため交換"
+
+
 # --- results (A03) ---
 
 

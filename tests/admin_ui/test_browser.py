@@ -1,0 +1,88 @@
+"""The console in a real browser: Debian's Chromium driven by Playwright against pytest-django's live server (A01, A03).
+
+Never ``playwright install``: the test uses the system's /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect, sync_playwright
+
+from tests.admin_ui.conftest import PASSWORD, result_document
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.mark.browser
+def test_manager_signs_in_and_sees_valid_and_invalid_results(
+    live_server, transactional_db, clinic, manager, make_device
+):
+    from server.results.actions import do_store_results
+
+    # The results arrive the way a terminal's sync stores them.
+    device = make_device(clinic, "受付1")
+    valid_at = timezone.now() - dt.timedelta(minutes=5)
+    invalid_at = timezone.now()
+    items = [
+        {
+            "id": str(uuid.uuid4()),
+            "checked_at": valid_at.isoformat(),
+            "result": result_document(clinic.code, valid_at, "資格 太郎", "シカク タロウ", "1"),
+        },
+        {
+            "id": str(uuid.uuid4()),
+            "checked_at": invalid_at.isoformat(),
+            "result": result_document(clinic.code, invalid_at, "無効 花子", "ムコウ ハナコ", "2"),
+        },
+    ]
+    assert [o.status for o in do_store_results(device, items)] == ["stored", "stored"]
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+            stylesheet = []
+            page.on("response", lambda r: stylesheet.append(r.status) if r.url.endswith("console.css") else None)
+
+            page.goto(f"{live_server.url}/console/")
+            expect(page).to_have_url(f"{live_server.url}/console/login/?next=/console/")
+            page.get_by_label("ログインID").fill("manager")
+            page.get_by_label("パスワード").fill("wrong-password")
+            page.get_by_role("button", name="ログイン").click()
+            expect(page.get_by_role("alert")).to_have_text("ログインIDまたはパスワードが正しくありません。")
+
+            page.get_by_label("ログインID").fill("manager")
+            page.get_by_label("パスワード").fill(PASSWORD)
+            page.get_by_role("button", name="ログイン").click()
+            expect(page.get_by_test_id("institution-name")).to_have_text("しかく整骨院")
+
+            page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="資格確認結果").click()
+            rows = page.locator("table.table--results tbody tr")
+            expect(rows).to_have_count(2)
+            expect(rows.nth(0)).to_contain_text("無効 花子")
+            expect(rows.nth(0)).to_contain_text("資格無効")
+            expect(rows.nth(1)).to_contain_text("資格 太郎")
+            expect(rows.nth(1)).to_contain_text("資格有効")
+            expect(rows.nth(1)).to_contain_text(timezone.localtime(valid_at).strftime("%Y年%m月%d日 %H時%M分"))
+            assert stylesheet and all(status in (200, 304) for status in stylesheet)
+
+            rows.nth(1).get_by_role("link", name="資格 太郎").click()
+            expect(page.get_by_role("heading", name="資格確認結果の詳細")).to_be_visible()
+            expect(page.get_by_role("main")).to_contain_text("限定資格保険組合")
+        finally:
+            browser.close()
