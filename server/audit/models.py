@@ -25,7 +25,11 @@ class AuditEvent(models.Model):
     actor_id = models.CharField(max_length=150, blank=True)
     # Plain ids rather than foreign keys with cascades: the trail must outlive what it talks about.
     institution = models.ForeignKey(
-        "institutions.Institution", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        "institutions.Institution",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
     )
     device = models.ForeignKey(

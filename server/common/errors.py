@@ -6,13 +6,16 @@ to every error so that a terminal can warn about a wrong clock.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.http import Http404
 from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
+
+logger = logging.getLogger(__name__)
 
 
 class ApiError(exceptions.APIException):
@@ -56,12 +59,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
     response = exception_handler(exc, context)
     if response is None:
-        return None
-    for klass, (code, message) in _GENERIC.items():
-        if isinstance(exc, klass):
-            break
-    else:
-        code, message = "error", "エラーが発生しました。"
+        # An unexpected exception: log it, answer with the envelope rather than Django's 500 page.
+        logger.exception("unhandled API error", exc_info=exc)
+        set_rollback()
+        return Response(error_body("internal_error", "サーバーでエラーが発生しました。時間をおいて再度お試しください。"), status=500)
+    code, message = next(
+        ((c, m) for klass, (c, m) in _GENERIC.items() if isinstance(exc, klass)), ("error", "エラーが発生しました。")
+    )
     fields = response.data if isinstance(exc, exceptions.ValidationError) else None
     if isinstance(fields, list):
         fields = {"non_field_errors": fields}

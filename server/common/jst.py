@@ -1,0 +1,23 @@
+"""Japan Standard Time helpers: screens, period rules and messages are in JST whatever the server's zone."""
+
+from __future__ import annotations
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def now_jst() -> datetime.datetime:
+    return timezone.now().astimezone(JST)
+
+
+def today_jst() -> datetime.date:
+    return now_jst().date()
+
+
+def format_jst(moment: datetime.datetime) -> str:
+    """`YYYY年MM月DD日 HH時MM分`, the manual's format."""
+    return f"{moment.astimezone(JST):%Y年%m月%d日 %H時%M分}"

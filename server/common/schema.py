@@ -1,0 +1,44 @@
+"""OpenAPI helpers: the error envelope of server/common/errors.py, documented once and reused by every view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="stable machine-readable code")
+    message = serializers.CharField(help_text="Japanese message for the screen")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False, help_text="per-field messages"
+    )
+
+
+class ErrorEnvelopeSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+    server_time = serializers.DateTimeField()
+
+
+def error_response(*codes: str) -> OpenApiResponse:
+    """An error response whose description lists the stable codes that this status can carry."""
+    return OpenApiResponse(ErrorEnvelopeSerializer, description="error.code: " + ", ".join(f"`{c}`" for c in codes))
+
+
+SIGNED_ERRORS: dict[int, OpenApiResponse] = {
+    401: error_response(
+        "signature_required", "unknown_device", "bad_signature", "clock_skew", "replayed_request", "bad_content_digest"
+    ),
+    403: error_response("device_retired", "device_deregistered"),
+}
+
+
+def with_server_time(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "server_time": timezone.now().isoformat()}
+
+
+def envelope(name: str, fields: dict[str, serializers.Field]) -> serializers.Serializer:
+    """A documented success body that also carries server_time."""
+    return inline_serializer(name, {**fields, "server_time": serializers.DateTimeField()})

@@ -1,0 +1,279 @@
+"""Writes of the devices app: activation codes, registration (S02), deregistration and retirement (S04)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from contracts import signing
+from server.audit.actions import record_event
+from server.common.errors import ApiError
+from server.devices.models import ActivationCode, Device
+from server.institutions.actions import lockout_message
+from server.institutions.models import LOCKOUT, MAX_FAILED_ATTEMPTS, AppAccount, Institution
+
+CODE_DIGITS = 12
+
+
+def hash_activation_code(code: str) -> str:
+    """HMAC-SHA256 keyed with ACTIVATION_CODE_PEPPER: a leaked table does not give the codes back."""
+    return hmac.new(settings.ACTIVATION_CODE_PEPPER.encode(), code.encode(), hashlib.sha256).hexdigest()
+
+
+def _ttl(ttl: datetime.timedelta | int | None) -> datetime.timedelta:
+    if ttl is None:
+        return datetime.timedelta(hours=settings.ACTIVATION_CODE_TTL_HOURS)
+    if isinstance(ttl, datetime.timedelta):
+        return ttl
+    return datetime.timedelta(hours=int(ttl))
+
+
+def do_issue_activation_code(
+    institution: Institution,
+    device_name: str | None = None,
+    ttl: datetime.timedelta | int | None = None,
+    *,
+    issued_by: str = "",
+    request: Any = None,
+) -> tuple[str, ActivationCode]:
+    """Issue a 12-digit single-use code; the plain code is returned once and never stored. ``ttl``: hours or a delta."""
+    now = timezone.now()
+    for _ in range(5):  # a collision among 10^12 codes is unlikely; retry rather than fail
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        try:
+            with transaction.atomic():
+                obj = ActivationCode.objects.create(
+                    code_hash=hash_activation_code(code),
+                    institution=institution,
+                    device_name=device_name or "",
+                    created_by=issued_by,
+                    created_at=now,
+                    expires_at=now + _ttl(ttl),
+                )
+        except IntegrityError:
+            continue
+        record_event(
+            "activation_code_issued",
+            request=request,
+            institution=institution,
+            actor_type="staff" if issued_by else "cli",
+            actor_id=issued_by,
+            objects=[f"activation_code:{obj.pk}"],
+            detail={"expires_at": obj.expires_at.isoformat(), "device_name": obj.device_name},
+        )
+        return code, obj
+    raise RuntimeError("could not issue a unique activation code")
+
+
+def do_revoke_activation_code(code: ActivationCode, *, by: str = "", request: Any = None) -> ActivationCode:
+    if code.used_at is None and code.revoked_at is None:
+        code.revoked_at = timezone.now()
+        code.save(update_fields=["revoked_at"])
+        record_event(
+            "activation_code_revoked",
+            request=request,
+            institution=code.institution,
+            actor_type="staff" if by else "system",
+            actor_id=by,
+            objects=[f"activation_code:{code.pk}"],
+        )
+    return code
+
+
+@dataclass
+class Registration:
+    institution_code: str
+    account_id: str
+    password: str
+    activation_code: str
+    public_key: str
+    device_name: str = ""
+    os: str = ""
+    app_version: str = ""
+    reader_name: str = ""
+
+
+def _invalid_credentials() -> ApiError:
+    return ApiError("invalid_credentials", "機関コード、ID、またはパスワードが正しくありません。", 401)
+
+
+def _code_error(code: ActivationCode | None, institution: Institution, now: datetime.datetime) -> ApiError | None:
+    if code is None or code.institution_id != institution.pk:
+        return ApiError("activation_code_invalid", "アクティベーションコードが正しくありません。", 400)
+    if code.used_at is not None:
+        return ApiError("activation_code_used", "このアクティベーションコードは既に使用されています。", 409)
+    if code.revoked_at is not None:
+        return ApiError("activation_code_revoked", "このアクティベーションコードは無効化されています。", 410)
+    if code.expires_at <= now:
+        return ApiError(
+            "activation_code_expired",
+            "アクティベーションコードの有効期限が切れています。管理者に新しいコードの発行を依頼してください。",
+            410,
+        )
+    return None
+
+
+def do_register_device(registration: Registration, *, request: Any = None) -> Device:
+    """Register a terminal; raises ApiError with the contract's code, and then nothing has been created.
+
+    One transaction; the account and the code rows are locked (account first, always) so that two registrations
+    racing for one code cannot both win. A wrong password is counted even though the call fails.
+    """
+    try:
+        signing.load_public_key(registration.public_key)
+    except ValueError:
+        raise ApiError(
+            "validation_error",
+            "入力内容に誤りがあります。",
+            400,
+            {"public_key": ["公開鍵はEd25519の32バイトをbase64で指定してください。"]},
+        ) from None
+    now = timezone.now()
+    error: ApiError | None = None
+    audit_after: tuple[str, dict] | None = None
+    with transaction.atomic():
+        institution = Institution.objects.filter(code=registration.institution_code).first()
+        account = (
+            AppAccount.objects.select_for_update()
+            .filter(institution=institution, account_id=registration.account_id)
+            .first()
+            if institution
+            else None
+        )
+        if account is None:
+            # Same work as a real check, so that timing does not tell which part was wrong.
+            make_password(registration.password)
+            error = _invalid_credentials()
+        elif account.is_locked(now):
+            error = ApiError("account_locked", lockout_message(account.locked_until), 423)
+        elif not account.check_password(registration.password):
+            if account.locked_until is not None:  # an expired lock: start counting afresh
+                account.failed_attempts, account.locked_until = 0, None
+            account.failed_attempts += 1
+            if account.failed_attempts >= MAX_FAILED_ATTEMPTS:
+                account.locked_until = now + LOCKOUT
+                error = ApiError("account_locked", lockout_message(account.locked_until), 423)
+                audit_after = ("app_account_locked", {"failed_attempts": account.failed_attempts})
+            else:
+                error = _invalid_credentials()
+                audit_after = ("app_account_login_failed", {"failed_attempts": account.failed_attempts})
+            account.save(update_fields=["failed_attempts", "locked_until"])
+        if error is None:
+            code = (
+                ActivationCode.objects.select_for_update()
+                .filter(code_hash=hash_activation_code(registration.activation_code))
+                .first()
+            )
+            error = _code_error(code, institution, now)
+        if error is None:
+            device = Device.objects.create(
+                institution=institution,
+                name=registration.device_name or code.device_name or "端末",
+                public_key=registration.public_key,
+                status=Device.STATUS_ACTIVE,
+                registered_at=now,
+                last_seen_at=now,
+                app_version=registration.app_version,
+                os=registration.os,
+                reader_name=registration.reader_name,
+                registered_by_account=account.account_id,
+            )
+            code.used_at = now
+            code.used_by_device = device
+            code.save(update_fields=["used_at", "used_by_device"])
+            if account.failed_attempts or account.locked_until:
+                account.failed_attempts, account.locked_until = 0, None
+                account.save(update_fields=["failed_attempts", "locked_until"])
+            record_event(
+                "device_registered",
+                request=request,
+                institution=institution,
+                device=device,
+                actor_type="account",
+                actor_id=account.account_id,
+                objects=[str(device.pk), f"activation_code:{code.pk}"],
+                detail={"device_name": device.name, "os": device.os, "app_version": device.app_version},
+            )
+            return device
+        if audit_after is not None:
+            record_event(
+                audit_after[0],
+                request=request,
+                institution=institution,
+                actor_type="account",
+                actor_id=account.account_id,
+                objects=[account.account_id],
+                detail=audit_after[1],
+            )
+    # Outside the block: the failed-attempt counter above is committed, nothing else was written.
+    record_event(
+        "device_registration_refused",
+        request=request,
+        institution=institution if account is not None else None,
+        actor_type="account",
+        actor_id=registration.account_id[:150],
+        detail={"code": error.code, "institution_code": registration.institution_code[:20]},
+    )
+    raise error
+
+
+def do_deregister_device(device: Device, *, request: Any = None) -> Device:
+    """The terminal leaves by itself (T12). The record stays; its calls get device_deregistered from now on."""
+    with transaction.atomic():
+        device = Device.objects.select_for_update().get(pk=device.pk)
+        if device.status == Device.STATUS_ACTIVE:
+            device.status = Device.STATUS_DEREGISTERED
+            device.deregistered_at = timezone.now()
+            device.save(update_fields=["status", "deregistered_at"])
+            record_event("device_deregistered", request=request, device=device, objects=[str(device.pk)])
+    return device
+
+
+def do_retire_device(device: Device, by: Any, reason: str, *, request: Any = None) -> Device:
+    """Retirement from the console (A02) or the command line; ``by`` is a user or a username."""
+    username = getattr(by, "username", None) or str(by or "")
+    with transaction.atomic():
+        device = Device.objects.select_for_update().get(pk=device.pk)
+        if device.status != Device.STATUS_RETIRED:
+            device.status = Device.STATUS_RETIRED
+            device.retired_at = timezone.now()
+            device.retired_by = username
+            device.retired_reason = reason
+            device.save(update_fields=["status", "retired_at", "retired_by", "retired_reason"])
+            record_event(
+                "device_retired",
+                request=request,
+                institution=device.institution,
+                device=device,
+                actor_type="staff" if request is not None else "cli",
+                actor_id=username,
+                objects=[str(device.pk)],
+                detail={"reason": reason},
+            )
+    return device
+
+
+def do_rename_device(device: Device, name: str, *, by: str = "", request: Any = None) -> Device:
+    old = device.name
+    device.name = name
+    device.save(update_fields=["name"])
+    record_event(
+        "device_renamed",
+        request=request,
+        institution=device.institution,
+        device=device,
+        actor_type="staff" if by else "system",
+        actor_id=by,
+        objects=[str(device.pk)],
+        detail={"from": old, "to": name},
+    )
+    return device

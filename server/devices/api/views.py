@@ -1,0 +1,70 @@
+"""Terminal-facing device endpoints (S02–S04). Views only translate HTTP; the work is in server.devices.actions."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from server.common.schema import SIGNED_ERRORS, error_response, with_server_time
+from server.devices.actions import Registration, do_deregister_device, do_register_device
+from server.devices.api.base import DeviceAPIView
+from server.devices.api.serializers import (
+    DeviceMeResponseSerializer,
+    DeviceMeSerializer,
+    RegisterDeviceSerializer,
+    RegisteredDeviceSerializer,
+)
+
+
+class RegisterDeviceView(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    @extend_schema(
+        operation_id="devices_register",
+        summary="Register a terminal (unsigned)",
+        request=RegisterDeviceSerializer,
+        responses={
+            201: RegisteredDeviceSerializer,
+            400: error_response("validation_error", "activation_code_invalid"),
+            401: error_response("invalid_credentials"),
+            409: error_response("activation_code_used"),
+            410: error_response("activation_code_expired", "activation_code_revoked"),
+            423: error_response("account_locked"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = RegisterDeviceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        device = do_register_device(Registration(**serializer.validated_data), request=request)
+        body = {
+            "device_id": str(device.pk),
+            "institution_code": device.institution.code,
+            "institution_name": device.institution.name,
+        }
+        return Response(with_server_time(body), status=status.HTTP_201_CREATED)
+
+
+class DeviceMeView(DeviceAPIView):
+    @extend_schema(
+        operation_id="devices_me",
+        summary="The calling terminal",
+        responses={200: DeviceMeResponseSerializer, **SIGNED_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(with_server_time(DeviceMeSerializer(self.device).data))
+
+
+class DeregisterDeviceView(DeviceAPIView):
+    @extend_schema(
+        operation_id="devices_me_deregister",
+        summary="Deregister the calling terminal (T12)",
+        request=None,
+        responses={200: OpenApiResponse(DeviceMeResponseSerializer, description="now deregistered"), **SIGNED_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        device = do_deregister_device(self.device, request=request)
+        return Response(with_server_time(DeviceMeSerializer(device).data))

@@ -1,0 +1,125 @@
+"""Writes of the institutions app: institutions, app accounts (rule of FEATURES T09, lockout S05), console staff."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from contracts.checkdigits import is_valid_institution_code
+from server.audit.actions import record_event
+from server.common.jst import format_jst
+from server.institutions.models import AppAccount, Institution, StaffMembership
+
+PASSWORD_SYMBOLS = "`~!@#$%^&*_{}[]|:;'<>,.?-()/"
+_ALLOWED_PASSWORD = re.compile(r"^[A-Za-z0-9" + re.escape(PASSWORD_SYMBOLS) + r"]+$")
+PASSWORD_RULE_MESSAGE = (
+    "パスワードは8〜20文字で、英大文字・英小文字・数字・記号（" + " ".join(PASSWORD_SYMBOLS) + "）を"
+    "それぞれ1文字以上含めてください。それ以外の文字は使用できません。"
+)
+
+
+def password_rule_errors(password: str) -> list[str]:
+    """The T09 rule: 8–20 characters, at least one upper, lower, digit and listed symbol; nothing else."""
+    ok = (
+        8 <= len(password) <= 20
+        and _ALLOWED_PASSWORD.match(password) is not None
+        and any(c.isascii() and c.isupper() for c in password)
+        and any(c.isascii() and c.islower() for c in password)
+        and any(c.isascii() and c.isdigit() for c in password)
+        and any(c in PASSWORD_SYMBOLS for c in password)
+    )
+    return [] if ok else [PASSWORD_RULE_MESSAGE]
+
+
+def validate_account_password(password: str) -> None:
+    errors = password_rule_errors(password)
+    if errors:
+        raise ValidationError(errors, code="password_rule")
+
+
+def do_create_institution(code: str, name: str) -> Institution:
+    if not is_valid_institution_code(code):
+        raise ValidationError(
+            "機関コードは検証番号付きの10桁の数字で入力してください。", code="invalid_institution_code"
+        )
+    if not name.strip():
+        raise ValidationError("医療機関名を入力してください。", code="required")
+    institution = Institution.objects.create(code=code, name=name.strip())
+    record_event("institution_created", institution=institution, actor_type="cli", objects=[institution.code])
+    return institution
+
+
+def do_create_app_account(institution: Institution, account_id: str, password: str) -> AppAccount:
+    validate_account_password(password)
+    if not account_id or len(account_id) > 64:
+        raise ValidationError("IDは1〜64文字で入力してください。", code="invalid_account_id")
+    if AppAccount.objects.filter(institution=institution, account_id=account_id).exists():
+        raise ValidationError("このIDは既に使われています。", code="duplicate_account_id")
+    account = AppAccount(institution=institution, account_id=account_id)
+    account.set_password(password)
+    account.save()
+    record_event("app_account_created", institution=institution, actor_type="cli", objects=[account_id])
+    return account
+
+
+@transaction.atomic
+def do_set_app_account_password(account: AppAccount, password: str, *, by: str = "", request=None) -> AppAccount:
+    """Set a new password (console reset, A04, or T09 change); also lifts a lockout."""
+    validate_account_password(password)
+    account.set_password(password)
+    account.failed_attempts = 0
+    account.locked_until = None
+    account.save(update_fields=["password", "password_changed_at", "failed_attempts", "locked_until"])
+    record_event(
+        "app_account_password_set",
+        request=request,
+        institution=account.institution,
+        actor_id=by,
+        actor_type="staff" if by else "system",
+        objects=[account.account_id],
+    )
+    return account
+
+
+def do_unlock_app_account(account: AppAccount, *, by: str = "", request=None) -> AppAccount:
+    account.failed_attempts = 0
+    account.locked_until = None
+    account.save(update_fields=["failed_attempts", "locked_until"])
+    record_event(
+        "app_account_unlocked",
+        request=request,
+        institution=account.institution,
+        actor_type="staff" if by else "system",
+        actor_id=by,
+        objects=[account.account_id],
+    )
+    return account
+
+
+def do_create_staff_user(institution: Institution, username: str, password: str, role: str):
+    """A console user bound to one institution; Django's password validators apply."""
+    if role not in dict(StaffMembership.ROLE_CHOICES):
+        raise ValidationError(f"role must be one of {sorted(dict(StaffMembership.ROLE_CHOICES))}", code="invalid_role")
+    from django.contrib.auth.password_validation import validate_password
+
+    user_model = get_user_model()
+    user = user_model(username=username)
+    validate_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save()
+        StaffMembership.objects.create(user=user, institution=institution, role=role)
+    record_event(
+        "staff_user_created", institution=institution, actor_type="cli", objects=[username], detail={"role": role}
+    )
+    return user
+
+
+def lockout_message(locked_until) -> str:
+    return (
+        "パスワードの誤りが続いたため、アカウントがロックされています。"
+        f"{format_jst(locked_until)}（日本時間）以降に再度お試しください。"
+    )

@@ -1,0 +1,90 @@
+from rest_framework import serializers
+
+from server.results.actions import MAX_BATCH
+from server.results.models import CheckResult
+
+
+class BatchItemSerializer(serializers.Serializer):
+    """Documentation shape of one item; items are checked one by one in the action, not here."""
+
+    id = serializers.UUIDField(help_text="made by the terminal")
+    checked_at = serializers.DateTimeField()
+    result = serializers.JSONField(
+        help_text="qualification result document (contracts/qualification_result.schema.json)"
+    )
+
+
+class BatchRequestSerializer(serializers.Serializer):
+    results = serializers.ListField(
+        child=serializers.JSONField(),
+        min_length=1,
+        max_length=MAX_BATCH,
+        error_messages={
+            "min_length": "結果を1件以上指定してください。",
+            "max_length": f"一度に送信できる結果は{MAX_BATCH}件までです。",
+            "not_a_list": "results は配列で指定してください。",
+        },
+    )
+
+
+class BatchRequestDocSerializer(serializers.Serializer):
+    results = BatchItemSerializer(many=True, min_length=1, max_length=MAX_BATCH)
+
+
+class ItemErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=["conflict", "schema_violation", "invalid_id", "invalid_checked_at", "invalid_item"]
+    )
+    message = serializers.CharField()
+
+
+class BatchItemOutcomeSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["stored", "duplicate", "rejected"])
+    error = ItemErrorSerializer(required=False)
+
+
+class BatchResponseSerializer(serializers.Serializer):
+    items = BatchItemOutcomeSerializer(many=True)
+    server_time = serializers.DateTimeField()
+
+
+class ResultRowSerializer(serializers.ModelSerializer):
+    device_id = serializers.UUIDField()
+    device_name = serializers.CharField(source="device.name")
+
+    class Meta:
+        model = CheckResult
+        fields = [
+            "id",
+            "checked_at",
+            "device_id",
+            "device_name",
+            "name",
+            "name_kana",
+            "is_valid",
+            "qualification_validity",
+        ]
+
+
+class ResultDetailSerializer(ResultRowSerializer):
+    result = serializers.JSONField(source="document")
+
+    class Meta(ResultRowSerializer.Meta):
+        fields = [*ResultRowSerializer.Meta.fields, "received_at", "insurer_number", "identity_verification", "result"]
+
+
+class ResultDetailResponseSerializer(ResultDetailSerializer):
+    server_time = serializers.DateTimeField()
+
+    class Meta(ResultDetailSerializer.Meta):
+        fields = [*ResultDetailSerializer.Meta.fields, "server_time"]
+
+
+class ResultPageSerializer(serializers.Serializer):
+    results = ResultRowSerializer(many=True)
+    first = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    next = serializers.CharField(allow_null=True)
+    last = serializers.CharField(allow_null=True)
+    server_time = serializers.DateTimeField()

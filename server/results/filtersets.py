@@ -1,0 +1,178 @@
+"""Result search for terminals (S07): scope, the period rule of FEATURES T08 and keyset pagination.
+
+Ordering is (checked_at desc, id desc). Cursors are opaque base64url JSON holding the position and the query,
+so a terminal can follow first/previous/next/last without resending the filters.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from server.common.errors import ApiError
+from server.common.jst import JST, today_jst
+from server.devices.models import Device
+from server.results.models import CheckResult
+
+DEFAULT_PAGE_SIZE = 8
+MAX_PAGE_SIZE = 100
+DEFAULT_PERIOD_DAYS = 30
+SCOPES = ("device", "institution")
+
+
+def first_of_previous_month(today: datetime.date) -> datetime.date:
+    return (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+
+
+@dataclass(frozen=True)
+class ResultQuery:
+    scope: str
+    date_from: datetime.date
+    date_to: datetime.date
+    page_size: int
+
+
+def _validation(field: str, message: str) -> ApiError:
+    return ApiError("validation_error", "入力内容に誤りがあります。", 400, {field: [message]})
+
+
+def _parse_date(value: str | None, field: str) -> datetime.date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise _validation(field, "日付はYYYY-MM-DDの形式で入力してください。") from None
+
+
+def parse_query(params: dict[str, Any], today: datetime.date | None = None) -> ResultQuery:
+    today = today or today_jst()
+    scope = params.get("scope") or "device"
+    if scope not in SCOPES:
+        raise _validation("scope", "scope は device または institution を指定してください。")
+    try:
+        page_size = int(params.get("page_size") or DEFAULT_PAGE_SIZE)
+    except ValueError:
+        raise _validation("page_size", f"page_size は1〜{MAX_PAGE_SIZE}の数値で指定してください。") from None
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise _validation("page_size", f"page_size は1〜{MAX_PAGE_SIZE}の数値で指定してください。")
+    earliest = first_of_previous_month(today)
+    date_to = _parse_date(params.get("date_to"), "date_to") or today
+    date_from = _parse_date(params.get("date_from"), "date_from") or max(
+        earliest, date_to - datetime.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    )
+    if date_from > date_to:
+        raise _validation("date_from", "開始日は終了日以前の日付を指定してください。")
+    if date_from < earliest or date_to > today:
+        raise ApiError(
+            "period_out_of_range",
+            f"検索期間は前月1日（{earliest:%Y年%m月%d日}）から本日までの範囲で指定してください。",
+            400,
+            {"date_from" if date_from < earliest else "date_to": ["検索できる期間の範囲外です。"]},
+        )
+    return ResultQuery(scope=scope, date_from=date_from, date_to=date_to, page_size=page_size)
+
+
+def visible_results(device: Device, query: ResultQuery) -> QuerySet[CheckResult]:
+    start = datetime.datetime.combine(query.date_from, datetime.time.min, tzinfo=JST)
+    end = datetime.datetime.combine(query.date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=JST)
+    qs = CheckResult.objects.filter(institution_id=device.institution_id, checked_at__gte=start, checked_at__lt=end)
+    if query.scope == "device":
+        qs = qs.filter(device_id=device.pk)
+    return qs.select_related("device")
+
+
+# --- cursors -----------------------------------------------------------------------------------------------------
+
+
+def encode_cursor(query: ResultQuery, kind: str, row: CheckResult | None = None) -> str:
+    """kind: first | last | after (rows older than row) | before (rows newer than row)."""
+    payload: dict[str, Any] = {
+        "k": kind,
+        "s": query.scope,
+        "f": query.date_from.isoformat(),
+        "t": query.date_to.isoformat(),
+        "n": query.page_size,
+    }
+    if row is not None:
+        payload["at"] = row.checked_at.isoformat()
+        payload["id"] = str(row.id)
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class Cursor:
+    kind: str
+    checked_at: datetime.datetime | None
+    id: uuid.UUID | None
+    params: dict[str, Any]
+
+
+def decode_cursor(value: str) -> Cursor:
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+        kind = payload["k"]
+        if kind not in ("first", "last", "after", "before"):
+            raise ValueError(kind)
+        at = datetime.datetime.fromisoformat(payload["at"]) if kind in ("after", "before") else None
+        row_id = uuid.UUID(payload["id"]) if at else None
+        params = {"scope": payload["s"], "date_from": payload["f"], "date_to": payload["t"], "page_size": payload["n"]}
+    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise _validation("cursor", "cursor が正しくありません。") from None
+    return Cursor(kind, at, row_id, params)
+
+
+@dataclass
+class Page:
+    rows: list[CheckResult]
+    first: str | None
+    previous: str | None
+    next: str | None
+    last: str | None
+
+
+def paginate(qs: QuerySet[CheckResult], query: ResultQuery, cursor: Cursor | None) -> Page:
+    size = query.page_size
+    newest_first = qs.order_by("-checked_at", "-id")
+    oldest_first = qs.order_by("checked_at", "id")
+    kind = cursor.kind if cursor else "first"
+    if kind == "after":
+        rows = list(
+            newest_first.filter(
+                Q(checked_at__lt=cursor.checked_at) | Q(checked_at=cursor.checked_at, id__lt=cursor.id)
+            )[:size]
+        )
+    elif kind == "before":
+        rows = list(
+            oldest_first.filter(
+                Q(checked_at__gt=cursor.checked_at) | Q(checked_at=cursor.checked_at, id__gt=cursor.id)
+            )[:size]
+        )
+        rows.reverse()
+    elif kind == "last":
+        rows = list(oldest_first[:size])
+        rows.reverse()
+    else:
+        rows = list(newest_first[:size])
+    if not rows:
+        return Page([], None, None, None, None)
+    top, bottom = rows[0], rows[-1]
+    has_newer = qs.filter(Q(checked_at__gt=top.checked_at) | Q(checked_at=top.checked_at, id__gt=top.id)).exists()
+    has_older = qs.filter(
+        Q(checked_at__lt=bottom.checked_at) | Q(checked_at=bottom.checked_at, id__lt=bottom.id)
+    ).exists()
+    return Page(
+        rows=rows,
+        first=encode_cursor(query, "first"),
+        previous=encode_cursor(query, "before", top) if has_newer else None,
+        next=encode_cursor(query, "after", bottom) if has_older else None,
+        last=encode_cursor(query, "last"),
+    )

@@ -1,0 +1,55 @@
+"""Writes of the sandbox app: small ``do_*`` functions (the views, the demo and the commands call only these)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
+from django.db import transaction
+from django.utils import timezone
+
+from server.sandbox.ca import fingerprint, get_ca
+from server.sandbox.models import CardCertificate, InsuredPerson
+
+
+def do_issue_card_certificate(
+    person: InsuredPerson,
+    *,
+    holder_kind: str = CardCertificate.HolderKind.CARD,
+    not_before: dt.datetime,
+    not_after: dt.datetime,
+) -> CardCertificate:
+    """Issue a user-authentication certificate from the test CA to ``person``'s card or phone and record it."""
+    _key, cert = get_ca().issue_card_certificate(not_before, not_after)
+    return CardCertificate.objects.create(
+        person=person,
+        holder_kind=holder_kind,
+        serial=str(cert.serial_number),
+        subject_cn=str(cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value),
+        fingerprint=fingerprint(cert),
+        der=cert.public_bytes(serialization.Encoding.DER),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+    )
+
+
+@transaction.atomic
+def do_revoke_card_certificate(certificate: CardCertificate, when: dt.datetime | None = None) -> CardCertificate:
+    """Revoke on the CA's CRL and in the roster (idempotent)."""
+    when = when or timezone.now()
+    get_ca().revoke(int(certificate.serial), when)
+    if certificate.revoked_at is None:
+        certificate.revoked_at = when
+        certificate.save(update_fields=["revoked_at"])
+    return certificate
+
+
+def do_set_registration(person: InsuredPerson, registration: str) -> InsuredPerson:
+    """Set the 保険証利用登録 state (registered / not_registered / processing / failed)."""
+    if registration not in InsuredPerson.Registration.values:
+        raise ValueError(f"unknown registration state {registration!r}")
+    if person.registration != registration:
+        person.registration = registration
+        person.save(update_fields=["registration", "updated_at"])
+    return person

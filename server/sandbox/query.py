@@ -1,0 +1,165 @@
+"""The sandbox's qualification query (N03) as plain functions; the API views only parse and call these.
+
+Order of the checks, and why:
+1. the challenge is spent first, so that a failed attempt cannot be retried with the same challenge;
+2. the certificate must parse and chain to the test CA;
+3. for pin/android/iphone the signature over the challenge proves the card's key is present; nothing about the
+   person is revealed before that (目視 has no key proof: staff attest they compared the face photo);
+4. revocation and expiry, the holder (card or phone), the 保険証利用登録 state, then the qualification itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from django.core.cache import cache
+from django.utils import timezone
+
+from server.sandbox.ca import CertificateState, fingerprint, verify_card_certificate, verify_challenge_signature
+from server.sandbox.error_codes import NOTICES, fail
+from server.sandbox.models import CardCertificate, InsuredPerson
+from server.sandbox.results import build_result_document
+
+CHALLENGE_BYTES = 32
+CHALLENGE_TTL_SECONDS = 60
+# Challenges stay in the cache a little longer than they are valid, so that a late answer reads as "expired" and not
+# as "unknown"; spent challenges are remembered as long, so that a replay reads as "used".
+CHALLENGE_KEEP_SECONDS = 300
+
+IDENTITY_VERIFICATIONS = ("visual", "pin", "iphone", "android")
+HOLDER_FOR_METHOD = {
+    "visual": CardCertificate.HolderKind.CARD,
+    "pin": CardCertificate.HolderKind.CARD,
+    "android": CardCertificate.HolderKind.ANDROID,
+    "iphone": CardCertificate.HolderKind.IPHONE,
+}
+REGISTRATION_ERRORS = {
+    InsuredPerson.Registration.NOT_REGISTERED: "not_registered",
+    InsuredPerson.Registration.PROCESSING: "registration_processing",
+    InsuredPerson.Registration.FAILED: "registration_failed",
+}
+
+
+@dataclass(frozen=True)
+class Challenge:
+    challenge: str  # base64 of CHALLENGE_BYTES random bytes
+    expires_at: dt.datetime
+
+    def as_dict(self) -> dict[str, str]:
+        return {"challenge": self.challenge, "expires_at": self.expires_at.isoformat()}
+
+
+@dataclass(frozen=True)
+class QualificationQuery:
+    challenge: bytes
+    identity_verification: str
+    certificate: bytes  # DER
+    signature: bytes | None = None
+    visual_attested: bool = False
+    consent_specific_diseases: bool = False
+
+
+def _challenge_key(raw: bytes) -> str:
+    return "sandbox:challenge:" + hashlib.sha256(raw).hexdigest()
+
+
+def _spent_key(raw: bytes) -> str:
+    return "sandbox:challenge-spent:" + hashlib.sha256(raw).hexdigest()
+
+
+def issue_challenge(device_id: str | None = None, now: dt.datetime | None = None) -> Challenge:
+    """A fresh single-use challenge, valid 60 s, bound to the calling device (when known)."""
+    now = now or timezone.now()
+    raw = secrets.token_bytes(CHALLENGE_BYTES)
+    expires_at = now + dt.timedelta(seconds=CHALLENGE_TTL_SECONDS)
+    entry = {"expires_at": expires_at.timestamp(), "device": str(device_id) if device_id else None}
+    cache.add(_challenge_key(raw), entry, timeout=CHALLENGE_KEEP_SECONDS)
+    return Challenge(base64.b64encode(raw).decode("ascii"), expires_at)
+
+
+def consume_challenge(raw: bytes, device_id: str | None = None, now: dt.datetime | None = None) -> None:
+    """Spend a challenge or raise the coded error: unknown, already used, expired, or issued to another device."""
+    now = now or timezone.now()
+    entry = cache.get(_challenge_key(raw))
+    if entry is None:
+        fail("challenge_used" if cache.get(_spent_key(raw)) else "challenge_unknown")
+    # cache.add is SET NX on Redis: of two concurrent requests with one challenge exactly one spends it.
+    if not cache.add(_spent_key(raw), 1, timeout=CHALLENGE_KEEP_SECONDS):
+        fail("challenge_used")
+    cache.delete(_challenge_key(raw))
+    if entry["device"] and device_id and entry["device"] != str(device_id):
+        fail("challenge_other_device")
+    if now.timestamp() > entry["expires_at"]:
+        fail("challenge_expired")
+
+
+def load_certificate(der: bytes) -> x509.Certificate:
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError:
+        fail("certificate_malformed")
+
+
+def answer_qualification_query(
+    query: QualificationQuery,
+    *,
+    medical_institution_code: str,
+    device_id: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The result document for a card's query, or an ``ApiError`` from ``error_codes``."""
+    now = now or timezone.now()
+    if query.identity_verification not in IDENTITY_VERIFICATIONS:
+        fail("malformed_request", {"identity_verification": ["本人確認の方法が正しくありません。"]})
+    consume_challenge(query.challenge, device_id, now)
+
+    cert = load_certificate(query.certificate)
+    state = verify_card_certificate(cert, now)
+    if state == CertificateState.UNTRUSTED:
+        fail("certificate_untrusted")
+    if query.identity_verification == "visual":
+        if not query.visual_attested:
+            fail("visual_not_attested")
+    elif not query.signature or not verify_challenge_signature(cert, query.challenge, query.signature):
+        fail("signature_invalid")
+
+    record = (
+        CardCertificate.objects.select_related("person").filter(fingerprint=fingerprint(cert)).first()
+    )
+    if record is None:
+        fail("certificate_unknown")
+    if state == CertificateState.REVOKED or record.revoked_at is not None:
+        fail("certificate_revoked")
+    if record.holder_kind != HOLDER_FOR_METHOD[query.identity_verification]:
+        fail("holder_mismatch")
+    is_phone = record.holder_kind != CardCertificate.HolderKind.CARD
+    # Phones have no grace period: an expired phone certificate must be renewed first (onshi-data-model.md §8).
+    if state == CertificateState.EXPIRED or (state == CertificateState.GRACE_PERIOD and is_phone):
+        fail("certificate_expired_smartphone" if is_phone else "certificate_expired")
+
+    person = record.person
+    if person.registration in REGISTRATION_ERRORS:
+        fail(REGISTRATION_ERRORS[person.registration])
+    qualification = person.current_qualification()
+    if qualification is None:
+        fail("qualification_not_found")
+
+    notice = {
+        CertificateState.EXPIRING: NOTICES["certificate_expiring"],
+        CertificateState.GRACE_PERIOD: NOTICES["certificate_grace_period"],
+    }.get(state)
+    return build_result_document(
+        qualification,
+        medical_institution_code=medical_institution_code,
+        identity_verification=query.identity_verification,
+        certificate_state=state,
+        consent_specific_diseases=query.consent_specific_diseases,
+        notice=notice,
+        now=now,
+    )
