@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth.mixins import AccessMixin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 
 ROLE_MANAGER = "manager"
 ROLE_IT = "it"
@@ -42,7 +43,10 @@ class StaffRequiredMixin(AccessMixin):
             return forbidden(request, membership)
         self.membership = membership
         self.institution = membership.institution
-        return super().dispatch(request, *args, **kwargs)
+        response = super().dispatch(request, *args, **kwargs)
+        # Pages show patient data: a shared reception PC must not keep them in its cache or back/forward history.
+        add_never_cache_headers(response)
+        return response
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)  # type: ignore[misc]

@@ -7,11 +7,15 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.cache import cache
 from django.utils import timezone
 
 from admin_ui.access import membership_of
 
 SIGN_IN_FAILED = "ログインIDまたはパスワードが正しくありません。"
+TOO_MANY_ATTEMPTS = "ログインの試行回数が多すぎます。15分ほど待ってから再度お試しください。"
+MAX_FAILED_SIGN_INS = 5
+SIGN_IN_LOCK_SECONDS = 15 * 60
 
 
 class ConsoleLoginForm(AuthenticationForm):
@@ -33,7 +37,30 @@ class ConsoleLoginForm(AuthenticationForm):
         "invalid_login": SIGN_IN_FAILED,
         "inactive": SIGN_IN_FAILED,
         "no_membership": SIGN_IN_FAILED,
+        "too_many_attempts": TOO_MANY_ATTEMPTS,
     }
+
+    def _throttle_key(self) -> str:
+        # Per login ID and client address: guessing is slowed, yet nobody elsewhere can lock a colleague out.
+        username = (self.data.get("username") or "").strip().lower()
+        address = self.request.META.get("REMOTE_ADDR", "") if self.request is not None else ""
+        return f"console:sign-in-failures:{address}:{username}"
+
+    def clean(self) -> dict[str, Any]:
+        key = self._throttle_key()
+        if cache.get(key, 0) >= MAX_FAILED_SIGN_INS:
+            raise forms.ValidationError(self.error_messages["too_many_attempts"], code="too_many_attempts")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if not cache.add(key, 1, SIGN_IN_LOCK_SECONDS):
+                try:
+                    cache.incr(key)
+                except ValueError:  # expired between add and incr
+                    cache.set(key, 1, SIGN_IN_LOCK_SECONDS)
+            raise
+        cache.delete(key)
+        return cleaned
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)

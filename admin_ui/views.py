@@ -15,17 +15,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import FormView, TemplateView
 
-from admin_ui.access import ROLE_IT, StaffRequiredMixin
+from admin_ui.access import ROLE_IT, StaffRequiredMixin, membership_of
 from admin_ui.forms import ConsoleLoginForm, ResultSearchForm, RetireDeviceForm
 from admin_ui.presenters import result_sections
+from server.audit.actions import record_event
+from server.devices.models import Device
+from server.results.models import CheckResult
 
 RESULTS_PER_PAGE = 20
 
 
 def _audit(view: StaffRequiredMixin, action: str, *, objects: list[str], detail: dict[str, Any]) -> None:
     """Which results were shown to which staff user (append-only audit trail)."""
-    from server.audit.actions import record_event
-
     record_event(
         action,
         request=view.request,
@@ -45,6 +46,31 @@ class ConsoleLoginView(auth_views.LoginView):
     def get_default_redirect_url(self) -> str:
         return reverse("console:dashboard")
 
+    def form_valid(self, form: ConsoleLoginForm) -> HttpResponse:
+        response = super().form_valid(form)
+        membership = membership_of(form.get_user())
+        record_event(
+            "console_login",
+            request=self.request,
+            institution=membership.institution,
+            actor_type="staff",
+            actor_id=form.get_user().get_username(),
+        )
+        return response
+
+    def form_invalid(self, form: ConsoleLoginForm) -> HttpResponse:
+        username = (form.data.get("username") or "").strip()
+        if username:  # the ID that was tried, never the password
+            codes = sorted({e.code for e in form.non_field_errors().as_data() if e.code})
+            record_event(
+                "console_login_failed",
+                request=self.request,
+                actor_type="staff",
+                actor_id=username,
+                detail={"reasons": codes},
+            )
+        return super().form_invalid(form)
+
 
 class ConsoleLogoutView(auth_views.LogoutView):
     """POST only (Django 5), so a link or an image cannot sign a user out."""
@@ -62,9 +88,6 @@ class DashboardView(StaffRequiredMixin, TemplateView):
     template_name = "admin_ui/dashboard.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        from server.devices.models import Device
-        from server.results.models import CheckResult
-
         context = super().get_context_data(**kwargs)
         today = timezone.localdate()
         start = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
@@ -75,7 +98,7 @@ class DashboardView(StaffRequiredMixin, TemplateView):
         context.update(
             today=today,
             today_counts=counts,
-            active_devices=devices.filter(status="active").count(),
+            active_devices=devices.filter(status=Device.STATUS_ACTIVE).count(),
             all_devices=devices.count(),
         )
         return context
@@ -87,8 +110,6 @@ class DeviceListView(StaffRequiredMixin, TemplateView):
     template_name = "admin_ui/devices.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        from server.devices.models import Device
-
         context = super().get_context_data(**kwargs)
         devices = Device.objects.filter(institution=self.institution).order_by("name", "registered_at")
         context.update(devices=devices, retire_available=retire_action() is not None)
@@ -112,8 +133,6 @@ class DeviceRetireView(StaffRequiredMixin, FormView):
     form_class = RetireDeviceForm
 
     def get_device(self):
-        from server.devices.models import Device
-
         return get_object_or_404(Device, pk=self.kwargs["device_id"], institution=self.institution)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -126,7 +145,7 @@ class DeviceRetireView(StaffRequiredMixin, FormView):
         do_retire_device = retire_action()
         if do_retire_device is None:
             raise Http404("端末の廃止はまだ利用できません。")
-        if device.status != "active":
+        if device.status != Device.STATUS_ACTIVE:
             messages.error(self.request, f"端末「{device.name}」はすでに利用中ではありません。")
             return HttpResponseRedirect(reverse("console:devices"))
         do_retire_device(device, by=self.request.user, reason=form.cleaned_data["reason"], request=self.request)
@@ -140,8 +159,6 @@ class ResultListView(StaffRequiredMixin, TemplateView):
     template_name = "admin_ui/results.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        from server.devices.models import Device
-
         context = super().get_context_data(**kwargs)
         devices = Device.objects.filter(institution=self.institution).order_by("name")
         # A period left out of the query means the default one; an emptied date field means no bound.
@@ -161,8 +178,6 @@ class ResultListView(StaffRequiredMixin, TemplateView):
         return context
 
     def _base(self) -> QuerySet:
-        from server.results.models import CheckResult
-
         return CheckResult.objects.filter(institution=self.institution).select_related("device")
 
     def _filtered(self, form: ResultSearchForm) -> QuerySet:
@@ -195,20 +210,18 @@ class ResultListView(StaffRequiredMixin, TemplateView):
             # Whether a name was searched, not the name itself: patient data stays out of the trail.
             "name_searched": bool(data.get("q")),
         }
-        _audit(self, "console.results.list", objects=[str(r.pk) for r in page.object_list], detail=detail)
+        _audit(self, "console_results_listed", objects=[str(r.pk) for r in page.object_list], detail=detail)
 
 
 class ResultDetailView(StaffRequiredMixin, TemplateView):
     template_name = "admin_ui/result_detail.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        from server.results.models import CheckResult
-
         context = super().get_context_data(**kwargs)
         result = get_object_or_404(
             CheckResult.objects.select_related("device"), pk=self.kwargs["result_id"], institution=self.institution
         )
         context.update(result=result, sections=result_sections(result.document or {}))
         context["back_query"] = self.request.GET.get("back", "")
-        _audit(self, "console.results.detail", objects=[str(result.pk)], detail={"device": str(result.device_id)})
+        _audit(self, "console_result_viewed", objects=[str(result.pk)], detail={"device": str(result.device_id)})
         return context

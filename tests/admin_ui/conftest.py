@@ -25,6 +25,16 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "Console#Pass1"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Sign-in failure counters live in the cache (this suite's own Redis db); each test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def make_institution() -> Callable[..., Any]:
     from server.institutions.models import Institution

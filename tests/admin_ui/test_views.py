@@ -57,6 +57,30 @@ def test_wrong_password_shows_a_clear_message(client, manager):
     assert "_auth_user_id" not in client.session
 
 
+def test_repeated_failures_lock_sign_in_for_that_id(client, manager):
+    from server.audit.models import AuditEvent
+
+    url = reverse("console:login")
+    for _ in range(5):
+        client.post(url, {"username": "manager", "password": "wrong"})
+    response = client.post(url, {"username": "manager", "password": PASSWORD})
+    assert "ログインの試行回数が多すぎます。" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    failures = AuditEvent.objects.filter(action="console_login_failed", actor_id="manager")
+    assert failures.count() == 6
+    assert "wrong" not in str(list(failures.values_list("detail", flat=True)))
+
+
+def test_successful_sign_in_is_audited_and_pages_are_not_cached(client, manager, clinic):
+    from server.audit.models import AuditEvent
+
+    sign_in(client, manager)
+    event = AuditEvent.objects.get(action="console_login")
+    assert (event.actor_type, event.actor_id, event.institution_id) == ("staff", "manager", clinic.pk)
+    response = client.get(reverse("console:results"))
+    assert "no-store" in response["Cache-Control"]
+
+
 def test_user_without_membership_cannot_sign_in(client, make_staff, clinic):
     make_staff("outsider", clinic, role=None)
     response = client.post(reverse("console:login"), {"username": "outsider", "password": PASSWORD})
@@ -270,14 +294,14 @@ def test_results_list_and_detail_are_audited(client, manager, clinic, make_devic
     second = make_result(device, "無効 花子", "ムコウ ハナコ", validity="2")
     client.force_login(manager)
     client.get(reverse("console:results"), {"q": "シカク"})
-    listed = AuditEvent.objects.get(action="console.results.list")
+    listed = AuditEvent.objects.get(action="console_results_listed")
     assert (listed.actor_type, listed.actor_id, listed.institution_id) == ("staff", "manager", clinic.pk)
     assert listed.object_ids == [str(first.pk)]
     assert listed.detail["name_searched"] is True
     assert "シカク" not in str(listed.detail)  # the search term is patient data
 
     client.get(reverse("console:result-detail", args=[second.pk]))
-    shown = AuditEvent.objects.get(action="console.results.detail")
+    shown = AuditEvent.objects.get(action="console_result_viewed")
     assert (shown.actor_id, shown.object_ids) == ("manager", [str(second.pk)])
 
 
