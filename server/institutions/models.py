@@ -18,7 +18,9 @@ LOCKOUT = datetime.timedelta(minutes=30)
 
 def validate_institution_code(value: str) -> None:
     if not is_valid_institution_code(value):
-        raise ValidationError("機関コードは検証番号付きの10桁の数字で入力してください。", code="invalid_institution_code")
+        raise ValidationError(
+            "機関コードは検証番号付きの10桁の数字で入力してください。", code="invalid_institution_code"
+        )
 
 
 class Institution(models.Model):
