@@ -360,7 +360,7 @@ def write_card_files(person: InsuredPerson, directory: Path, holder_kind: str = 
 
     These are what the virtual card loads (``VirtualCard(cert_der=..., key=...)``). Returns (key path, cert path).
     """
-    certificate = person.card_certificates.filter(holder_kind=holder_kind).order_by("-not_before", "-id").first()
+    certificate = person.card_certificates.filter(holder_kind=holder_kind).order_by("-id").first()  # newest issued
     if certificate is None:
         raise LookupError(f"person {person.pk} has no {holder_kind} certificate")
     key = get_ca().load_card_key(int(certificate.serial))
