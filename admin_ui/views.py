@@ -9,16 +9,18 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import FormView, TemplateView
 
 from admin_ui.access import ROLE_IT, StaffRequiredMixin, membership_of
+from admin_ui.filters import filter_results
 from admin_ui.forms import ConsoleLoginForm, ResultSearchForm, RetireDeviceForm
 from admin_ui.presenters import result_sections
 from server.audit.actions import record_event
+from server.devices.actions import do_retire_device
 from server.devices.models import Device
 from server.results.models import CheckResult
 
@@ -112,17 +114,8 @@ class DeviceListView(StaffRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         devices = Device.objects.filter(institution=self.institution).order_by("name", "registered_at")
-        context.update(devices=devices, retire_available=retire_action() is not None)
+        context["devices"] = devices
         return context
-
-
-def retire_action():
-    """``server.devices.actions.do_retire_device`` when the devices app provides it, else None."""
-    try:
-        from server.devices.actions import do_retire_device
-    except ImportError:
-        return None
-    return do_retire_device
 
 
 class DeviceRetireView(StaffRequiredMixin, FormView):
@@ -142,9 +135,6 @@ class DeviceRetireView(StaffRequiredMixin, FormView):
 
     def form_valid(self, form: RetireDeviceForm) -> HttpResponse:
         device = self.get_device()
-        do_retire_device = retire_action()
-        if do_retire_device is None:
-            raise Http404("端末の廃止はまだ利用できません。")
         if device.status != Device.STATUS_ACTIVE:
             messages.error(self.request, f"端末「{device.name}」はすでに利用中ではありません。")
             return HttpResponseRedirect(reverse("console:devices"))
@@ -163,7 +153,7 @@ class ResultListView(StaffRequiredMixin, TemplateView):
         devices = Device.objects.filter(institution=self.institution).order_by("name")
         # A period left out of the query means the default one; an emptied date field means no bound.
         form = ResultSearchForm({**ResultSearchForm.default_data(), **self.request.GET.dict()}, devices=devices)
-        results = self._filtered(form) if form.is_valid() else self._base().none()
+        results = filter_results(self._base(), form.cleaned_data) if form.is_valid() else self._base().none()
         page = Paginator(results, RESULTS_PER_PAGE).get_page(self.request.GET.get("page"))
         querystring = self.request.GET.copy()
         querystring.pop("page", None)
@@ -179,24 +169,6 @@ class ResultListView(StaffRequiredMixin, TemplateView):
 
     def _base(self) -> QuerySet:
         return CheckResult.objects.filter(institution=self.institution).select_related("device")
-
-    def _filtered(self, form: ResultSearchForm) -> QuerySet:
-        data = form.cleaned_data
-        results = self._base()
-        if data["date_from"]:
-            start = timezone.make_aware(dt.datetime.combine(data["date_from"], dt.time.min))
-            results = results.filter(checked_at__gte=start)
-        if data["date_to"]:
-            end = timezone.make_aware(dt.datetime.combine(data["date_to"] + dt.timedelta(days=1), dt.time.min))
-            results = results.filter(checked_at__lt=end)
-        if data["device"]:
-            results = results.filter(device_id=data["device"])
-        if data["validity"]:
-            results = results.filter(is_valid=data["validity"] == "valid")
-        if data["q"]:
-            term = data["q"].strip()
-            results = results.filter(Q(name__icontains=term) | Q(name_kana__icontains=term))
-        return results.order_by("-checked_at", "-id")
 
     def _record(self, form: ResultSearchForm, page: Page) -> None:
         data = form.cleaned_data if form.is_valid() else {}

@@ -254,6 +254,9 @@ def test_results_filters(client, manager, clinic, make_device, make_result):
     assert names(device=str(back.pk)) == ["無効 花子"]
     assert names(q="シカク") == ["資格 太郎"]
     assert names(q="花子") == ["無効 花子"]
+    assert names(q="資格太郎") == ["資格 太郎"]  # the space between family and given name does not matter
+    assert names(q="しかく　たろう") == ["資格 太郎"]  # hiragana and a full-width space
+    assert names(q="ｼｶｸ") == ["資格 太郎"]  # half-width kana
     old_day = (timezone.localdate() - dt.timedelta(days=60)).isoformat()
     assert names(date_from=old_day, date_to=old_day) == ["古い 記録"]
 
