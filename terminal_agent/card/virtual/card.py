@@ -264,6 +264,8 @@ class VirtualCard:
     # -- APDU entry point -------------------------------------------------------------------------------------
     def transmit(self, apdu: Sequence[int] | bytes) -> Response:
         raw = self.transmit_raw(bytes(apdu))
+        if len(raw) < 2:  # only a garbling fault gets here; a PC/SC stack would refuse it too
+            raise ValueError("R-APDU shorter than a status word")
         return list(raw[:-2]), raw[-2], raw[-1]
 
     def transmit_raw(self, apdu: bytes) -> bytes:
