@@ -44,7 +44,9 @@ def test_replayed_request_is_refused(terminal):
 
 
 def test_the_exact_same_headers_sent_twice_are_a_replay(terminal):
-    headers = signing.sign_request("GET", "http://testserver/api/v1/devices/me", {}, b"", terminal.key, terminal.device_id)
+    headers = signing.sign_request(
+        "GET", "http://testserver/api/v1/devices/me", {}, b"", terminal.key, terminal.device_id
+    )
     assert terminal.call("GET", "/api/v1/devices/me", headers=headers).status_code == 200
     assert error_code(terminal.call("GET", "/api/v1/devices/me", headers=headers), 401) == "replayed_request"
 

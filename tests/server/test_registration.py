@@ -68,7 +68,9 @@ def test_wrong_password_unknown_account_and_unknown_institution_share_one_code(a
     code, _ = do_issue_activation_code(institution)
     _refused(api_client, registration_body(institution, code, key, password="Wrong#Pass1"), 401, "invalid_credentials")
     _refused(api_client, registration_body(institution, code, key, account_id="nobody"), 401, "invalid_credentials")
-    _refused(api_client, registration_body(institution, code, key, institution_code="9999999999"), 401, "invalid_credentials")
+    _refused(
+        api_client, registration_body(institution, code, key, institution_code="9999999999"), 401, "invalid_credentials"
+    )
     account.refresh_from_db()
     assert account.failed_attempts == 1
 
@@ -110,7 +112,11 @@ def test_activation_code_errors(api_client, institution, other_institution, acco
     used, _ = do_issue_activation_code(institution)
     assert post(api_client, registration_body(institution, used, key)).status_code == 201
     before = Device.objects.count()
-    assert_error(post(api_client, registration_body(institution, used, signing.generate_device_key())), 409, "activation_code_used")
+    assert_error(
+        post(api_client, registration_body(institution, used, signing.generate_device_key())),
+        409,
+        "activation_code_used",
+    )
     assert Device.objects.count() == before
 
 
@@ -137,7 +143,9 @@ def test_validation_errors_name_the_field(api_client, institution, account, over
 
 def test_missing_body_is_a_validation_error(api_client, db):
     body = assert_error(post(api_client, {}), 400, "validation_error")
-    assert {"institution_code", "account_id", "password", "activation_code", "public_key"} <= set(body["error"]["fields"])
+    assert {"institution_code", "account_id", "password", "activation_code", "public_key"} <= set(
+        body["error"]["fields"]
+    )
 
 
 @pytest.mark.django_db(transaction=True)

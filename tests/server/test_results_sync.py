@@ -32,7 +32,12 @@ def test_new_results_are_stored_with_their_metadata(terminal, institution):
     assert [o["status"] for o in outcomes] == ["stored", "stored"]
     assert [o["id"] for o in outcomes] == [i["id"] for i in items]
     first = CheckResult.objects.get(pk=items[0]["id"])
-    assert (first.name, first.name_kana, first.is_valid, first.qualification_validity) == ("資格 花子", "シカク ハナコ", True, "1")
+    assert (first.name, first.name_kana, first.is_valid, first.qualification_validity) == (
+        "資格 花子",
+        "シカク ハナコ",
+        True,
+        "1",
+    )
     assert str(first.device_id) == terminal.device_id and first.institution_id == institution.pk
     assert first.document == items[0]["result"]
     assert first.identity_verification == "pin" and len(first.insurer_number) == 8
