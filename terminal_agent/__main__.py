@@ -1,0 +1,55 @@
+"""``python -m terminal_agent --server URL [--virtual-card KEY CERT --pin 1234] [--data-dir DIR]``.
+
+With ``--virtual-card`` the card is an in-process virtual My Number card (tests, demo); otherwise PC/SC via pyscard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="terminal_agent", description="マイナ資格確認アプリ (terminal)")
+    parser.add_argument("--server", help="clinic server URL, e.g. http://127.0.0.1:8000 (kept after registration)")
+    parser.add_argument("--data-dir", help="local data directory (default: $MYNA_TERMINAL_DATA_DIR or the user dir)")
+    parser.add_argument("--virtual-card", nargs=2, metavar=("KEY", "CERT"), help="PEM key and certificate of a virtual card")
+    parser.add_argument("--pin", default="1234", help="PIN of the virtual card")
+    parser.add_argument("--profile", default="physical", choices=["physical", "android", "iphone"])
+    parser.add_argument("--sync-interval", type=float, default=30.0, help="seconds between outbox sync rounds")
+    return parser.parse_args(argv)
+
+
+def build_core(args: argparse.Namespace):  # noqa: ANN201 - returns TerminalCore; import kept lazy for --help
+    from terminal_agent.core.app import TerminalCore
+    from terminal_agent.core.readers import InProcessReaderProvider, PcscReaderProvider
+
+    if args.virtual_card:
+        from terminal_agent.card.virtual import VirtualCard, load_card_files
+
+        key, cert_der = load_card_files(*args.virtual_card)
+        readers = InProcessReaderProvider(VirtualCard(profile=args.profile, pin=args.pin, key=key, cert_der=cert_der))
+    else:
+        readers = PcscReaderProvider()
+    return TerminalCore(args.server, data_dir=args.data_dir, readers=readers)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from terminal_agent.ui.app import build_main_window, ensure_application
+
+    app = ensure_application()
+    core = build_core(args)
+    window = build_main_window(core)
+    core.start_background_sync(args.sync_interval)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        core.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""資格確認結果検索 D-10-W (T08): the list, ▽ 詳細設定 (period, scope), paging; a row opens C-04-01-W."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDateEdit,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QWidget,
+)
+
+from terminal_agent.core.search import SCOPE_LABEL, SearchCriteria, SearchPage, allowed_range, today_jst
+from terminal_agent.ui import screen_ids
+from terminal_agent.ui.widgets import Screen, button, error_label, show_error
+
+PAGING = [("first", "<<", "最初のページ"), ("previous", "<", "前のページ"), ("next", ">", "次のページ"), ("last", ">>", "最後のページ")]
+
+
+def _qdate(day: dt.date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+class ResultSearchScreen(Screen):
+    title = "資格確認検索結果"
+    screen_id = screen_ids.RESULT_SEARCH
+    search_requested = Signal(object)  # SearchCriteria
+    page_requested = Signal(str)
+    row_opened = Signal(str)  # result id
+
+    def __init__(self) -> None:
+        super().__init__(show_back=True)
+        self.details_button = QToolButton()
+        self.details_button.setText("▽")
+        self.details_button.setAccessibleName("詳細設定")
+        self.details_button.setCheckable(True)
+        self.details_button.toggled.connect(lambda shown: self.details.setVisible(shown))
+        self.header_right.addWidget(self.details_button)
+
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["資格確認日時", "氏名", "資格確認結果"])
+        self.table.setAccessibleName("資格確認結果の一覧")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.cellClicked.connect(lambda row, _col: self._open(row))
+        self.table.cellActivated.connect(lambda row, _col: self._open(row))  # Enter on a row (T28)
+        self.body.addWidget(self.table, 1)
+        self.error = error_label()
+        self.body.addWidget(self.error)
+
+        paging = QHBoxLayout()
+        self.paging_buttons: dict[str, QToolButton] = {}
+        for key, text, name in PAGING:
+            widget = QToolButton()
+            widget.setText(text)
+            widget.setAccessibleName(name)
+            widget.setToolTip(name)
+            widget.clicked.connect(lambda _=False, k=key: self.page_requested.emit(k))
+            paging.addWidget(widget)
+            self.paging_buttons[key] = widget
+        self.body.addLayout(paging)
+
+        self.details = QWidget()
+        form = QFormLayout(self.details)
+        self.date_from = QDateEdit()
+        self.date_to = QDateEdit()
+        for edit, name in ((self.date_from, "開始日"), (self.date_to, "終了日")):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy/MM/dd")
+            edit.setAccessibleName(name)
+            form.addRow(name, edit)
+        self.this_device_only = QCheckBox(SCOPE_LABEL)
+        self.this_device_only.setChecked(True)
+        form.addRow(self.this_device_only)
+        self.search_button = button("検索", primary=True)
+        self.search_button.clicked.connect(self._search)
+        form.addRow(self.search_button)
+        self.details.setVisible(False)
+        self.body.addWidget(self.details)
+        self.row_ids: list[str] = []
+
+    def reset(self) -> SearchCriteria:
+        today = today_jst()
+        earliest, latest = allowed_range(today)
+        criteria = SearchCriteria.default(today)
+        for edit in (self.date_from, self.date_to):
+            edit.setDateRange(_qdate(earliest), _qdate(latest))
+        self.date_from.setDate(_qdate(criteria.date_from))
+        self.date_to.setDate(_qdate(criteria.date_to))
+        self.this_device_only.setChecked(True)
+        self.details_button.setChecked(False)
+        show_error(self.error, None)
+        return criteria
+
+    def criteria(self) -> SearchCriteria:
+        return SearchCriteria(
+            self.date_from.date().toPython(), self.date_to.date().toPython(), self.this_device_only.isChecked()
+        )
+
+    def _search(self) -> None:
+        self.search_requested.emit(self.criteria())
+
+    def show_page(self, page: SearchPage) -> None:
+        show_error(self.error, None)
+        self.table.setRowCount(len(page.rows))
+        self.row_ids = [row.id for row in page.rows]
+        for index, row in enumerate(page.rows):
+            for column, text in enumerate((row.checked_at, row.name, row.validity)):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
+                self.table.setItem(index, column, item)
+        for key, widget in self.paging_buttons.items():
+            widget.setEnabled(page.has(key))
+        if page.rows:
+            self.table.setFocus()
+
+    def show_problem(self, message: str) -> None:
+        show_error(self.error, message)
+
+    def _open(self, row: int) -> None:
+        if 0 <= row < len(self.row_ids):
+            self.row_opened.emit(self.row_ids[row])

@@ -1,0 +1,312 @@
+"""The main window: a stack of screens and the navigation between them. Every core call goes through the gateway."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox, QStackedWidget
+
+from terminal_agent.core.api_client import ApiFailure
+from terminal_agent.core.app import RegistrationFailed, TerminalCore
+from terminal_agent.core.check_flow import CONFIRM_TEXT, METHOD_LABELS, CheckFailure, CheckFlow, Method, Step
+from terminal_agent.core.passcode import MSG_WRONG, PasscodeError
+from terminal_agent.core.readers import CardAccessError
+from terminal_agent.core.search import SearchCriteria, SearchError
+from terminal_agent.ui.c_04_01_w import ResultScreen
+from terminal_agent.ui.card_read import CardReadScreen
+from terminal_agent.ui.d_10_w import ResultSearchScreen
+from terminal_agent.ui.gateway import CoreGateway
+from terminal_agent.ui.initial_registration import InitialRegistrationScreen
+from terminal_agent.ui.method_select import MethodSelectScreen
+from terminal_agent.ui.passcode_login import PasscodeLoginScreen
+from terminal_agent.ui.passcode_setup import PasscodeSetupScreen
+from terminal_agent.ui.pin_entry import PinEntryScreen
+from terminal_agent.ui.terms import TermsScreen
+from terminal_agent.ui.widgets import APP_TITLE, Screen, message_box
+
+log = logging.getLogger(__name__)
+
+MSG_REGISTERED = "初期登録が完了しました。"
+MSG_PASSCODE_SET = "パスコードを登録しました。"
+OK = [("OK", QMessageBox.ButtonRole.AcceptRole)]
+OK_CANCEL = [("OK", QMessageBox.ButtonRole.AcceptRole), ("キャンセル", QMessageBox.ButtonRole.RejectRole)]
+CLOSE = [("閉じる", QMessageBox.ButtonRole.AcceptRole)]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, core: TerminalCore):
+        super().__init__()
+        self.core = core
+        self.gateway = CoreGateway(core, self)
+        self.active_dialog: QMessageBox | None = None
+        self.flow: CheckFlow | None = None
+        self.result_return: Screen | None = None
+        self.setWindowTitle(APP_TITLE)
+        self.resize(720, 900)
+
+        self.stack = QStackedWidget()
+        self.setCentralWidget(self.stack)
+        self.terms = TermsScreen()
+        self.registration = InitialRegistrationScreen()
+        self.passcode_setup = PasscodeSetupScreen()
+        self.login = PasscodeLoginScreen()
+        self.methods = MethodSelectScreen()
+        self.pin_entry = PinEntryScreen()
+        self.card_read = CardReadScreen()
+        self.result = ResultScreen()
+        self.search = ResultSearchScreen()
+        for screen in (
+            self.terms, self.registration, self.passcode_setup, self.login, self.methods,
+            self.pin_entry, self.card_read, self.result, self.search,
+        ):
+            self.stack.addWidget(screen)
+
+        self.terms.accepted.connect(self._terms_accepted)
+        self.registration.submitted.connect(self._register)
+        self.gateway.busy.connect(self.registration.set_busy)
+        self.passcode_setup.chosen.connect(self._passcode_chosen)
+        self.login.entered_code.connect(self._login)
+        self.methods.method_chosen.connect(self._method_chosen)
+        self.methods.menu_requested.connect(self._menu)
+        self.pin_entry.pin_entered.connect(self._pin_entered)
+        self.pin_entry.back_requested.connect(self._back_to_methods)
+        self.card_read.back_requested.connect(self._read_back)
+        self.card_read.start_requested.connect(self._read)
+        self.card_read.next_requested.connect(self._read_next)
+        self.result.closed.connect(self._result_closed)
+        self.search.back_requested.connect(self._back_to_methods)
+        self.search.search_requested.connect(self._search)
+        self.search.page_requested.connect(self._search_page)
+        self.search.row_opened.connect(self._open_search_row)
+
+        self.show_start()
+
+    # --- navigation ---------------------------------------------------------------------------------------------
+    def current_screen(self) -> Screen:
+        return self.stack.currentWidget()  # type: ignore[return-value]
+
+    def go(self, screen: Screen) -> None:
+        self.stack.setCurrentWidget(screen)
+        self.setWindowTitle(f"{APP_TITLE} - {screen.title}")
+        screen.entered()
+
+    def dialog(self, title: str, text: str, buttons: list | None = None, on_finished: Any = None) -> QMessageBox:
+        return message_box(self, title, text, buttons=buttons or OK, on_finished=on_finished)
+
+    def show_start(self) -> None:
+        start = self.core.start_screen()
+        if start == "terms":
+            self.go(self.terms)
+        elif start == "passcode_setup":
+            self.go(self.passcode_setup)
+        else:
+            self.go(self.login)
+
+    def _back_to_methods(self) -> None:
+        self.flow = None
+        self.methods.set_methods(self.core.method_choices())
+        self.go(self.methods)
+
+    def _deregistered(self, message: str) -> None:
+        self.dialog("エラー", message, on_finished=lambda _b: self.show_start())
+
+    # --- T01 – T03, T14 ----------------------------------------------------------------------------------------------
+    def _terms_accepted(self) -> None:
+        self.gateway.run(self.core.accept_terms, on_done=lambda _r: self.go(self.registration))
+
+    def _register(self, form: Any) -> None:
+        errors = self.core.validate_registration(form)
+        if errors:
+            self.registration.show_errors(errors)
+            return
+        self.registration.show_errors({})
+        self.gateway.run(
+            self.core.register, form, on_done=self._registered, on_error=self._registration_failed
+        )
+
+    def _registered(self, _registration: Any) -> None:
+        self.dialog("初期登録", MSG_REGISTERED, on_finished=lambda _b: self.go(self.passcode_setup))
+
+    def _registration_failed(self, error: Exception) -> None:
+        if isinstance(error, RegistrationFailed):
+            self.registration.show_errors(error.fields, error.message)
+            self.dialog("エラー", error.message)
+        else:
+            log.error("registration failed: %s", type(error).__name__)
+            self.dialog("エラー", "登録できませんでした。もう一度お試しください。")
+
+    def _passcode_chosen(self, first: str, confirmation: str) -> None:
+        def failed(error: Exception) -> None:
+            self.passcode_setup.show_problem(error.message if isinstance(error, PasscodeError) else str(error))
+
+        def done(_r: Any) -> None:
+            self.core.logged_in = True
+            self.dialog("パスコードの登録", MSG_PASSCODE_SET, on_finished=lambda _b: self._back_to_methods())
+
+        self.gateway.run(self.core.set_passcode, first, confirmation, on_done=done, on_error=failed)
+
+    def _login(self, code: str) -> None:
+        def done(ok: bool) -> None:
+            if ok:
+                self._back_to_methods()
+            else:
+                self.login.show_problem(MSG_WRONG)
+
+        self.gateway.run(self.core.login, code, on_done=done)
+
+    # --- T15 – T19 -------------------------------------------------------------------------------------------------
+    def _method_chosen(self, method_value: str, consent: bool) -> None:
+        try:
+            self.flow = self.core.start_check(Method(method_value), consent_specific_diseases=consent)
+        except RegistrationFailed as error:
+            self._deregistered(error.message)
+            return
+        flow = self.flow
+        if flow.step is Step.CONFIRM:
+            def answered(label: str) -> None:
+                if label == "OK" and self.flow is flow:
+                    flow.confirm()
+                    self._show_step()
+                else:
+                    self.flow = None
+
+            self.dialog(METHOD_LABELS[flow.method], CONFIRM_TEXT[flow.method], OK_CANCEL, answered)
+        else:
+            self._show_step()
+
+    def _show_step(self, problem: str = "") -> None:
+        flow = self.flow
+        if flow is None:
+            return
+        if flow.step is Step.PIN_ENTRY:
+            self.go(self.pin_entry)
+            self.pin_entry.prepare(flow.method, problem)
+        elif flow.step is Step.READ:
+            self.go(self.card_read)
+            self.card_read.prepare(flow.method)
+
+    def _pin_entered(self, pin: str) -> None:
+        if self.flow is None:
+            return
+        try:
+            self.flow.enter_pin(pin)
+        except CheckFailure as failure:
+            self.pin_entry.prepare(self.flow.method, failure.message)
+            return
+        self._show_step()
+
+    def _read_back(self) -> None:
+        if self.flow is not None and self.flow.back() is not None:
+            self._show_step()
+        else:
+            self._back_to_methods()
+
+    def _read(self) -> None:
+        flow = self.flow
+        if flow is None:
+            return
+        self.gateway.run(flow.read, on_done=lambda _o: self.card_read.read_done(), on_error=self._read_failed)
+
+    def _read_failed(self, error: Exception) -> None:
+        flow = self.flow
+        self.card_read.read_failed()
+        if not isinstance(error, CheckFailure):
+            log.error("card read failed: %s", type(error).__name__)
+            error = CheckFailure("card", "マイナンバーカードの読み取りに失敗しました。もう一度お試しください。")
+        if error.kind == "insurance_unregistered":
+            text = f"{error.message}\n\nエラーコード:\n{error.code}"
+            self.dialog(error.title, text, CLOSE, lambda _b: self._back_to_methods())
+        elif error.kind == "pin_locked":
+            self.dialog("暗証番号ロック", error.message, on_finished=lambda _b: self._back_to_methods())
+        elif error.kind == "service" and error.code in ("device_retired", "device_deregistered", "unknown_device"):
+            self._deregistered(error.message)
+        elif flow is not None and flow.step is Step.PIN_ENTRY:
+            self.dialog("エラー", error.message, on_finished=lambda _b: self._show_step(error.message))
+        elif flow is not None and flow.step is Step.FAILED:
+            self.dialog("エラー", error.message, on_finished=lambda _b: self._back_to_methods())
+        else:
+            self.dialog("エラー", error.message)
+
+    def _read_next(self) -> None:
+        flow = self.flow
+        if flow is None or flow.outcome is None:
+            return
+        flow.next()
+        self.result_return = self.methods
+        self.result.show_document(flow.outcome.document)
+        self.go(self.result)
+
+    def _result_closed(self) -> None:
+        # T25: the result is gone from the method screen; only a new read or D-10-W shows it again.
+        self.result.document = None
+        if self.result_return is self.search:
+            self.go(self.search)
+        else:
+            self._back_to_methods()
+
+    # --- ⚙ menu ------------------------------------------------------------------------------------------------------
+    def _menu(self, key: str) -> None:
+        if key == "search":
+            self.open_search()
+        elif key == "reader":
+            self._choose_reader()
+        elif key == "visual_toggle":
+            enabled = not self.core.visual_check_enabled
+            self.core.set_visual_check(enabled)
+            self.methods.set_methods(self.core.method_choices())
+            self.dialog("目視確認で本人認証", "目視確認で本人認証をオンにしました。" if enabled else "目視確認で本人認証をオフにしました。")
+        else:
+            self.dialog("メニュー", "この機能は準備中です。")
+
+    def _choose_reader(self) -> None:
+        def chosen(names: list[str]) -> None:
+            if not names:
+                self.dialog("カードリーダー選択", "カードリーダーが見つかりません。カードリーダーの接続を確認してください。")
+                return
+            current = self.core.selected_reader
+            index = names.index(current) if current in names else 0
+            name, ok = QInputDialog.getItem(self, "カードリーダー選択", "使用するカードリーダー", names, index, False)
+            if ok:
+                self.core.select_reader(name)
+                self.dialog("カードリーダー選択", "カードリーダーが選択されました。")
+
+        def failed(error: Exception) -> None:
+            self.dialog("カードリーダー選択", error.message if isinstance(error, CardAccessError) else str(error))
+
+        self.gateway.run(self.core.list_readers, on_done=chosen, on_error=failed)
+
+    # --- T08 --------------------------------------------------------------------------------------------------------
+    def open_search(self) -> None:
+        criteria = self.search.reset()
+        self.go(self.search)
+        self._search(criteria)
+
+    def _search_failed(self, error: Exception) -> None:
+        if isinstance(error, SearchError):
+            self.search.show_problem(error.message)
+        elif isinstance(error, ApiFailure):
+            if error.means_deregistered:
+                self._deregistered(error.message)
+            else:
+                self.search.show_problem(error.message)
+        else:
+            self.search.show_problem("検索できませんでした。")
+
+    def _search(self, criteria: SearchCriteria) -> None:
+        self.gateway.run(self.core.search_results, criteria, on_done=self.search.show_page, on_error=self._search_failed)
+
+    def _search_page(self, which: str) -> None:
+        self.gateway.run(self.core.search_page, which, on_done=self.search.show_page, on_error=self._search_failed)
+
+    def _open_search_row(self, result_id: str) -> None:
+        def done(document: dict) -> None:
+            self.result_return = self.search
+            self.result.show_document(document)
+            self.go(self.result)
+
+        self.gateway.run(self.core.result_document, result_id, on_done=done, on_error=self._search_failed)
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        self.gateway.wait_idle(5000)
+        super().closeEvent(event)

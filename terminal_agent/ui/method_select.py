@@ -1,0 +1,107 @@
+"""認証方法選択 (T15): consent checkbox, one button per method (T11), 操作方法について, ⚙ menu."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QMenu, QMessageBox, QToolButton, QVBoxLayout
+
+from terminal_agent.core.check_flow import CONSENT_CONFIRM_TEXT, CONSENT_LABEL, METHOD_LABELS, Method
+from terminal_agent.ui import screen_ids
+from terminal_agent.ui.widgets import Screen, button, message_box
+
+HELP_TEXT = {
+    Method.VISUAL: (
+        "マイナンバーカード (目視) の場合\n現在設定されている認証方法は、実物のマイナンバーカードの券面写真の目視での確認です。\n"
+        "券面写真により本人であることを確認後、マイナンバーカードをカードリーダーの上に置いていただくことで、"
+        "資格情報を確認することができます。"
+    ),
+    Method.PIN: (
+        "マイナンバーカード (暗証番号) の場合\n現在設定されている認証方法は、実物のマイナンバーカードの利用者証明用暗証番号での確認です。\n"
+        "暗証番号入力後マイナンバーカードをカードリーダーの上に置いていただくことで、資格情報を確認することができます。"
+    ),
+}
+
+
+class MethodSelectScreen(Screen):
+    title = "認証方法選択"
+    screen_id = screen_ids.METHOD_SELECT
+    method_chosen = Signal(str, bool)  # method, consent to 特定疾病療養受療証
+    menu_requested = Signal(str)  # reader / search / visual_toggle / terms
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gear = QToolButton()
+        self.gear.setText("⚙")
+        self.gear.setAccessibleName("メニュー")
+        self.gear.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu = QMenu(self.gear)
+        for text, key in (
+            ("カードリーダー選択", "reader"),
+            ("お知らせ", "notices"),
+            ("利用規約", "terms"),
+            ("個人情報の取り扱い", "privacy"),
+            ("ライセンス", "license"),
+            ("資格確認結果検索", "search"),
+            ("目視確認で本人認証", "visual_toggle"),
+        ):
+            action = self.menu.addAction(text)
+            action.setObjectName(f"menu_{key}")
+            action.triggered.connect(lambda _=False, k=key: self.menu_requested.emit(k))
+        self.gear.setMenu(self.menu)
+        self.header_right.addWidget(self.gear)
+
+        consent_box = QGroupBox("特定疾病療養受療証情報の表示")
+        consent_layout = QVBoxLayout(consent_box)
+        consent_layout.addWidget(QLabel("プライバシーに関わる情報のため、患者の同意を得てから表示してください。"))
+        self.consent = QCheckBox(CONSENT_LABEL)
+        self.consent.setAccessibleName(CONSENT_LABEL)
+        self.consent.clicked.connect(self._consent_clicked)
+        consent_layout.addWidget(self.consent)
+        self.body.addWidget(consent_box)
+
+        self.body.addWidget(QLabel("本人認証の方法を選択"))
+        self.buttons_box = QVBoxLayout()
+        self.body.addLayout(self.buttons_box)
+        self.method_buttons: dict[Method, object] = {}
+        self.help_title = QLabel("操作方法について")
+        self.body.addWidget(self.help_title)
+        self.help = QLabel()
+        self.help.setWordWrap(True)
+        self.body.addWidget(self.help)
+        self.body.addStretch(1)
+
+    def set_methods(self, methods: list[Method]) -> None:
+        while self.buttons_box.count():
+            item = self.buttons_box.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.method_buttons = {}
+        for method in methods:
+            widget = button(METHOD_LABELS[method])
+            widget.setObjectName(f"method_{method.value}")
+            widget.clicked.connect(lambda _=False, m=method: self.method_chosen.emit(m.value, self.consent.isChecked()))
+            self.buttons_box.addWidget(widget)
+            self.method_buttons[method] = widget
+        self.help.setText(HELP_TEXT.get(methods[0], ""))
+
+    def _consent_clicked(self, checked: bool) -> None:
+        if not checked:
+            return
+        self.consent.setChecked(False)  # only the dialog's OK sets it
+
+        def answered(label: str) -> None:
+            self.consent.setChecked(label == "OK")
+
+        message_box(
+            self,
+            "確認",
+            CONSENT_CONFIRM_TEXT,
+            buttons=[("OK", QMessageBox.ButtonRole.AcceptRole), ("キャンセル", QMessageBox.ButtonRole.RejectRole)],
+            on_finished=answered,
+        )
+
+    def entered(self) -> None:
+        self.consent.setChecked(False)  # T25: consent is asked per patient
+        first = next(iter(self.method_buttons.values()), None)
+        if first is not None:
+            first.setFocus()
