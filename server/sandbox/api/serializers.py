@@ -1,0 +1,77 @@
+"""Request and response shapes of the sandbox API (docs/contracts.md, "Sandbox")."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from rest_framework import serializers
+
+from server.sandbox.query import CHALLENGE_BYTES, IDENTITY_VERIFICATIONS
+
+MAX_CERTIFICATE_BYTES = 8192  # a JPKI user-auth certificate is about 1–2 KB
+MAX_SIGNATURE_BYTES = 1024
+
+
+class Base64BytesField(serializers.Field):
+    """Standard, padded base64 in JSON; strict (no stray characters), decoded to bytes."""
+
+    default_error_messages = {
+        "invalid": "base64 形式で指定してください。",
+        "too_long": "データが長すぎます。",
+        "empty": "空のデータは指定できません。",
+    }
+
+    def __init__(self, *, max_bytes: int, exact_bytes: int | None = None, **kwargs):
+        self.max_bytes = max_bytes
+        self.exact_bytes = exact_bytes
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: object) -> bytes:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            raw = base64.b64decode(data.encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError):
+            self.fail("invalid")
+        if not raw:
+            self.fail("empty")
+        if len(raw) > self.max_bytes or (self.exact_bytes is not None and len(raw) != self.exact_bytes):
+            self.fail("too_long" if len(raw) > self.max_bytes else "invalid")
+        return raw
+
+    def to_representation(self, value: bytes) -> str:
+        return base64.b64encode(value).decode("ascii")
+
+
+class ChallengeSerializer(serializers.Serializer):
+    challenge = serializers.CharField(help_text=f"base64 of {CHALLENGE_BYTES} random bytes; single use")
+    expires_at = serializers.DateTimeField(help_text="valid 60 s")
+    server_time = serializers.DateTimeField()
+
+
+class QualificationQuerySerializer(serializers.Serializer):
+    challenge = Base64BytesField(max_bytes=CHALLENGE_BYTES, exact_bytes=CHALLENGE_BYTES)
+    identity_verification = serializers.ChoiceField(
+        choices=IDENTITY_VERIFICATIONS, error_messages={"invalid_choice": "本人確認の方法が正しくありません。"}
+    )
+    certificate = Base64BytesField(max_bytes=MAX_CERTIFICATE_BYTES, help_text="DER of the user-auth certificate")
+    signature = Base64BytesField(
+        max_bytes=MAX_SIGNATURE_BYTES,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="RSA PKCS#1 v1.5 SHA-256 over the raw challenge bytes; null for visual",
+    )
+    visual_attested = serializers.BooleanField(required=False, default=False)
+    consent_specific_diseases = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["identity_verification"] != "visual" and not attrs.get("signature"):
+            raise serializers.ValidationError({"signature": ["カードの署名が必要です。"]})
+        return attrs
+
+
+class QualificationAnswerSerializer(serializers.Serializer):
+    result = serializers.JSONField(help_text="qualification result document (contracts/qualification_result.schema.json)")
+    server_time = serializers.DateTimeField()
