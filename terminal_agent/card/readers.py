@@ -120,6 +120,9 @@ class PcscConnection:
         if _hr(hresult) != 0:
             self._broken = True
             raise _error_for(hresult, during_transmit=True)
+        if not response:  # pcsc-lite + vpcd: the card left while the APDU was in flight
+            self._broken = True
+            raise errors.CardRemoved()
         if len(response) < 2:
             raise errors.CardDataError()
         return list(response[:-2]), response[-2], response[-1]
