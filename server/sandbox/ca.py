@@ -356,7 +356,7 @@ def verify_challenge_signature(cert: x509.Certificate, challenge: bytes, signatu
 
 
 def write_card_files(person: InsuredPerson, directory: Path, holder_kind: str = "card") -> tuple[Path, Path]:
-    """Write ``key.pem`` and ``cert.der`` of the person's newest ``holder_kind`` certificate into ``directory``.
+    """Write ``key.pem``, ``cert.der`` (and the issuer's ``ca.der``) of the person's newest ``holder_kind`` certificate.
 
     These are what the virtual card loads (``VirtualCard(cert_der=..., key=...)``). Returns (key path, cert path).
     """
@@ -368,4 +368,6 @@ def write_card_files(person: InsuredPerson, directory: Path, holder_kind: str = 
     key_path, cert_path = directory / "key.pem", directory / "cert.der"
     _write_private(key_path, _key_pem(key))
     _write_public(cert_path, bytes(certificate.der))
+    # The card's EF 000B: the issuer's certificate, for a virtual card that wants the real chain.
+    _write_public(directory / "ca.der", get_ca().issuer_cert.public_bytes(serialization.Encoding.DER))
     return key_path, cert_path

@@ -61,6 +61,11 @@ class DemoCard:
     certificate_state: str = "valid"
     expected_error_code: str | None = None
 
+    @property
+    def ca_cert_path(self) -> Path:
+        """The issuing CA's certificate (DER), next to the card's own files."""
+        return self.cert_path.parent / "ca.der"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -69,6 +74,7 @@ class DemoCard:
             "pin": self.pin,
             "key_path": str(self.key_path),
             "cert_path": str(self.cert_path),
+            "ca_cert_path": str(self.ca_cert_path),
             "scenario": self.scenario,
             "certificate_state": self.certificate_state,
             "expected_error_code": self.expected_error_code,
