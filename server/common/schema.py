@@ -27,10 +27,16 @@ def error_response(*codes: str) -> OpenApiResponse:
     return OpenApiResponse(ErrorEnvelopeSerializer, description="error.code: " + ", ".join(f"`{c}`" for c in codes))
 
 
+SIGNATURE_CODES = (
+    "signature_required",
+    "unknown_device",
+    "bad_signature",
+    "clock_skew",
+    "replayed_request",
+    "bad_content_digest",
+)
 SIGNED_ERRORS: dict[int, OpenApiResponse] = {
-    401: error_response(
-        "signature_required", "unknown_device", "bad_signature", "clock_skew", "replayed_request", "bad_content_digest"
-    ),
+    401: error_response(*SIGNATURE_CODES),
     403: error_response("device_retired", "device_deregistered"),
 }
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -18,8 +17,8 @@ from contracts import signing
 from server.audit.actions import record_event
 from server.common.errors import ApiError
 from server.devices.models import ActivationCode, Device
-from server.institutions.actions import lockout_message
-from server.institutions.models import LOCKOUT, MAX_FAILED_ATTEMPTS, AppAccount, Institution
+from server.institutions.actions import check_account_credentials
+from server.institutions.models import AppAccount, Institution
 
 CODE_DIGITS = 12
 
@@ -102,10 +101,6 @@ class Registration:
     reader_name: str = ""
 
 
-def _invalid_credentials() -> ApiError:
-    return ApiError("invalid_credentials", "機関コード、ID、またはパスワードが正しくありません。", 401)
-
-
 def _code_error(code: ActivationCode | None, institution: Institution, now: datetime.datetime) -> ApiError | None:
     if code is None or code.institution_id != institution.pk:
         return ApiError("activation_code_invalid", "アクティベーションコードが正しくありません。", 400)
@@ -139,7 +134,6 @@ def do_register_device(registration: Registration, *, request: Any = None) -> De
         ) from None
     now = timezone.now()
     error: ApiError | None = None
-    audit_after: tuple[str, dict] | None = None
     with transaction.atomic():
         institution = Institution.objects.filter(code=registration.institution_code).first()
         account = (
@@ -149,24 +143,7 @@ def do_register_device(registration: Registration, *, request: Any = None) -> De
             if institution
             else None
         )
-        if account is None:
-            # Same work as a real check, so that timing does not tell which part was wrong.
-            make_password(registration.password)
-            error = _invalid_credentials()
-        elif account.is_locked(now):
-            error = ApiError("account_locked", lockout_message(account.locked_until), 423)
-        elif not account.check_password(registration.password):
-            if account.locked_until is not None:  # an expired lock: start counting afresh
-                account.failed_attempts, account.locked_until = 0, None
-            account.failed_attempts += 1
-            if account.failed_attempts >= MAX_FAILED_ATTEMPTS:
-                account.locked_until = now + LOCKOUT
-                error = ApiError("account_locked", lockout_message(account.locked_until), 423)
-                audit_after = ("app_account_locked", {"failed_attempts": account.failed_attempts})
-            else:
-                error = _invalid_credentials()
-                audit_after = ("app_account_login_failed", {"failed_attempts": account.failed_attempts})
-            account.save(update_fields=["failed_attempts", "locked_until"])
+        error = check_account_credentials(account, registration.password, request=request, now=now)
         if error is None:
             code = (
                 ActivationCode.objects.select_for_update()
@@ -190,9 +167,6 @@ def do_register_device(registration: Registration, *, request: Any = None) -> De
             code.used_at = now
             code.used_by_device = device
             code.save(update_fields=["used_at", "used_by_device"])
-            if account.failed_attempts or account.locked_until:
-                account.failed_attempts, account.locked_until = 0, None
-                account.save(update_fields=["failed_attempts", "locked_until"])
             record_event(
                 "device_registered",
                 request=request,
@@ -204,16 +178,6 @@ def do_register_device(registration: Registration, *, request: Any = None) -> De
                 detail={"device_name": device.name, "os": device.os, "app_version": device.app_version},
             )
             return device
-        if audit_after is not None:
-            record_event(
-                audit_after[0],
-                request=request,
-                institution=institution,
-                actor_type="account",
-                actor_id=account.account_id,
-                objects=[account.account_id],
-                detail=audit_after[1],
-            )
     # Outside the block: the failed-attempt counter above is committed, nothing else was written.
     record_event(
         "device_registration_refused",

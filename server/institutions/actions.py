@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
 import re
+from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from contracts.checkdigits import is_valid_institution_code
 from server.audit.actions import record_event
+from server.common.errors import ApiError
 from server.common.jst import format_jst
-from server.institutions.models import AppAccount, Institution, StaffMembership
+from server.institutions.models import LOCKOUT, MAX_FAILED_ATTEMPTS, AppAccount, Institution, StaffMembership
 
 PASSWORD_SYMBOLS = "`~!@#$%^&*_{}[]|:;'<>,.?-()/"
 _ALLOWED_PASSWORD = re.compile(r"^[A-Za-z0-9" + re.escape(PASSWORD_SYMBOLS) + r"]+$")
@@ -123,3 +128,81 @@ def lockout_message(locked_until) -> str:
         "パスワードの誤りが続いたため、アカウントがロックされています。"
         f"{format_jst(locked_until)}（日本時間）以降に再度お試しください。"
     )
+
+
+def invalid_credentials() -> ApiError:
+    # One code and message for unknown institution, unknown account and wrong password: no enumeration.
+    return ApiError("invalid_credentials", "機関コード、ID、またはパスワードが正しくありません。", 401)
+
+
+def check_account_credentials(
+    account: AppAccount | None, raw_password: str, *, request: Any = None, now: datetime.datetime | None = None
+) -> ApiError | None:
+    """Check an app account's password with the S05 lockout: 5 failures lock it for 30 minutes.
+
+    Call inside a transaction with the account row locked (select_for_update) and do not roll it back on failure:
+    the failed-attempt counter and its audit event must stay written. Returns the error to raise, or None.
+    """
+    now = now or timezone.now()
+    if account is None:
+        make_password(raw_password)  # same work as a real check, so timing does not tell which part was wrong
+        return invalid_credentials()
+    if account.is_locked(now):
+        return ApiError("account_locked", lockout_message(account.locked_until), 423)
+    if account.check_password(raw_password):
+        if account.failed_attempts or account.locked_until:
+            account.failed_attempts, account.locked_until = 0, None
+            account.save(update_fields=["failed_attempts", "locked_until"])
+        return None
+    if account.locked_until is not None:  # an expired lock: start counting afresh
+        account.failed_attempts, account.locked_until = 0, None
+    account.failed_attempts += 1
+    locked = account.failed_attempts >= MAX_FAILED_ATTEMPTS
+    if locked:
+        account.locked_until = now + LOCKOUT
+    account.save(update_fields=["failed_attempts", "locked_until"])
+    record_event(
+        "app_account_locked" if locked else "app_account_login_failed",
+        request=request,
+        institution=account.institution,
+        actor_type="account",
+        actor_id=account.account_id,
+        objects=[account.account_id],
+        detail={"failed_attempts": account.failed_attempts},
+    )
+    if locked:
+        return ApiError("account_locked", lockout_message(account.locked_until), 423)
+    return invalid_credentials()
+
+
+def do_change_app_account_password(
+    institution: Institution, account_id: str, current_password: str, new_password: str, *, request: Any = None
+) -> AppAccount:
+    """T09 アカウントパスワード設定 from a terminal: the current password (with lockout), then the T09 rule."""
+    with transaction.atomic():
+        account = AppAccount.objects.select_for_update().filter(institution=institution, account_id=account_id).first()
+        error = check_account_credentials(account, current_password, request=request)
+        if error is None:
+            rule_errors = password_rule_errors(new_password)
+            if rule_errors:
+                error = ApiError("validation_error", "入力内容に誤りがあります。", 400, {"new_password": rule_errors})
+            elif new_password == current_password:
+                error = ApiError(
+                    "validation_error",
+                    "入力内容に誤りがあります。",
+                    400,
+                    {"new_password": ["現在のパスワードと異なるパスワードを入力してください。"]},
+                )
+        if error is None:
+            account.set_password(new_password)
+            account.save(update_fields=["password", "password_changed_at"])
+            record_event(
+                "app_account_password_changed",
+                request=request,
+                institution=institution,
+                actor_type="account",
+                actor_id=account.account_id,
+                objects=[account.account_id],
+            )
+            return account
+    raise error

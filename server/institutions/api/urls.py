@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from server.institutions.api import views
+
+urlpatterns = [
+    path("accounts/password", views.ChangeAccountPasswordView.as_view(), name="api-account-password"),
+]

@@ -1,0 +1,36 @@
+"""Terminal-facing account endpoint: T09 アカウントパスワード設定 (S05), signed by a registered terminal."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from server.common.schema import SIGNATURE_CODES, SIGNED_ERRORS, error_response, with_server_time
+from server.devices.api.base import DeviceAPIView
+from server.institutions.actions import do_change_app_account_password
+from server.institutions.api.serializers import ChangePasswordSerializer, PasswordChangedSerializer
+
+
+class ChangeAccountPasswordView(DeviceAPIView):
+    @extend_schema(
+        operation_id="accounts_password",
+        summary="Change the app account's password (T09) of the calling terminal's institution",
+        request=ChangePasswordSerializer,
+        responses={
+            200: PasswordChangedSerializer,
+            400: error_response("validation_error"),
+            401: error_response("invalid_credentials", *SIGNATURE_CODES),
+            403: SIGNED_ERRORS[403],
+            423: error_response("account_locked"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ChangePasswordSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        account = do_change_app_account_password(
+            self.device.institution, data["account_id"], data["current_password"], data["new_password"], request=request
+        )
+        body = {"account_id": account.account_id, "password_changed_at": account.password_changed_at.isoformat()}
+        return Response(with_server_time(body))
