@@ -148,7 +148,11 @@ class JpkiCard:
         if total > MAX_EF_SIZE:
             raise errors.CardDataError()
         cert = bytearray(first[:total])
+        reads_left = 2 * (total // 256 + 1)  # a card dribbling out a few bytes per APDU must not keep us here
         while len(cert) < total:
+            reads_left -= 1
+            if reads_left < 0:
+                raise errors.CardDataError()
             want = min(256, total - len(cert))
             chunk, sw = self._read_binary(len(cert), want)
             self._check_read_status(sw)
