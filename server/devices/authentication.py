@@ -9,6 +9,7 @@ from datetime import timedelta
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
@@ -85,11 +86,17 @@ class DeviceSignatureAuthentication(BaseAuthentication):
                 return None
 
         try:
+            body = request._request.body
+        except RequestDataTooBig:
+            raise ApiError(
+                "payload_too_large", "送信データが大きすぎます。件数を減らして再度お試しください。", 413
+            ) from None
+        try:
             verified = signing.verify_request(
                 request.method,
                 request._request.build_absolute_uri(),
                 {name: headers[name] for name in SIGNATURE_HEADERS if name in headers},
-                request._request.body,
+                body,
                 resolve,
                 now=timezone.now(),
                 skew=settings.DEVICE_SIGNATURE_CLOCK_SKEW,

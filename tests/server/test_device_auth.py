@@ -125,3 +125,9 @@ def test_httpx_auth_against_the_live_server(live_server, terminal):
         assert me.json()["device_id"] == terminal.device_id
         search = client.get("/api/v1/results", params={"scope": "institution", "page_size": 3})
         assert search.status_code == 200, search.text
+
+
+def test_oversized_body_is_413_not_500(terminal, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = terminal.call("POST", "/api/v1/results/batch", {"results": [{"pad": "x" * 2000}]})
+    assert error_code(response, 413) == "payload_too_large"
