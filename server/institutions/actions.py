@@ -57,7 +57,10 @@ def do_create_institution(code: str, name: str) -> Institution:
     return institution
 
 
-def do_create_app_account(institution: Institution, account_id: str, password: str) -> AppAccount:
+def do_create_app_account(
+    institution: Institution, account_id: str, password: str, *, by: str = "", request: Any = None
+) -> AppAccount:
+    """Create an app account (command line, or the console's A04 with ``by`` = the staff username)."""
     validate_account_password(password)
     if not account_id or len(account_id) > 64:
         raise ValidationError("IDは1〜64文字で入力してください。", code="invalid_account_id")
@@ -66,7 +69,14 @@ def do_create_app_account(institution: Institution, account_id: str, password: s
     account = AppAccount(institution=institution, account_id=account_id)
     account.set_password(password)
     account.save()
-    record_event("app_account_created", institution=institution, actor_type="cli", objects=[account_id])
+    record_event(
+        "app_account_created",
+        request=request,
+        institution=institution,
+        actor_type="staff" if by else "cli",
+        actor_id=by,
+        objects=[account_id],
+    )
     return account
 
 
