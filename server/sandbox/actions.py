@@ -6,11 +6,12 @@ import datetime as dt
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from server.sandbox.ca import fingerprint, get_ca
-from server.sandbox.models import CardCertificate, InsuredPerson
+from server.sandbox.models import CardCertificate, InsuredPerson, RegistrationRequest
 
 
 def do_issue_card_certificate(
@@ -53,3 +54,38 @@ def do_set_registration(person: InsuredPerson, registration: str) -> InsuredPers
         person.registration = registration
         person.save(update_fields=["registration", "updated_at"])
     return person
+
+
+def registration_delay_seconds() -> int:
+    """How long the sandbox's 保険証利用登録 stays 処理中 (a worker runs it after this countdown)."""
+    return int(getattr(settings, "SANDBOX_REGISTRATION_DELAY_SECONDS", 5))
+
+
+@transaction.atomic
+def do_request_registration(person: InsuredPerson, *, device_id: str | None = None) -> RegistrationRequest:
+    """Start a 保険証利用登録: the person becomes 処理中 and the Celery task finishes it after the countdown."""
+    from server.sandbox.tasks import complete_registration
+
+    request = RegistrationRequest.objects.create(person=person, device_id=device_id)
+    do_set_registration(person, InsuredPerson.Registration.PROCESSING)
+    transaction.on_commit(
+        lambda: complete_registration.apply_async((str(request.pk),), countdown=registration_delay_seconds())
+    )
+    return request
+
+
+@transaction.atomic
+def do_complete_registration(request_id: str) -> RegistrationRequest | None:
+    """Finish a registration: 完了 (the card may be used as 保険証) or 失敗 for persons flagged to fail."""
+    request = (
+        RegistrationRequest.objects.select_for_update().select_related("person").filter(pk=request_id).first()
+    )
+    if request is None or request.status != RegistrationRequest.Status.PROCESSING:
+        return request  # unknown, or already finished (a redelivered task is harmless)
+    person = request.person
+    failed = person.registration_fails
+    request.status = RegistrationRequest.Status.FAILED if failed else RegistrationRequest.Status.COMPLETED
+    request.finished_at = timezone.now()
+    request.save(update_fields=["status", "finished_at"])
+    do_set_registration(person, InsuredPerson.Registration.FAILED if failed else InsuredPerson.Registration.REGISTERED)
+    return request

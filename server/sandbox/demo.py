@@ -241,6 +241,12 @@ def demo_people(today: dt.date) -> list[DemoPerson]:
             qualification=_family(symbol="1234", number="12345679", branch_number="00", personal_family="1"),
         ),
         DemoPerson(
+            "touroku-fukako", "保険証利用登録 未登録, 登録すると失敗する (T27)", "登録 不可子", "トウロク フカコ",
+            D(1992, 6, 6), "2", registration=InsuredPerson.Registration.NOT_REGISTERED,
+            person_extra={"registration_fails": True}, expected_error_code="E-C-04-02-A-6002",
+            qualification=_family(symbol="1234", number="16345678", branch_number="00", personal_family="1"),
+        ),
+        DemoPerson(
             "keitai-aiko", "iPhone のマイナンバーカード", "携帯 愛子", "ケイタイ アイコ", D(1995, 6, 26), "2",
             reference_number="1234567890000012", holder_kind=CardCertificate.HolderKind.IPHONE,
             qualification=_family(symbol="1234", number="13345678", branch_number="00", personal_family="1"),
@@ -328,6 +334,7 @@ def seed_demo_roster(card_dir: Path, now: dt.datetime | None = None) -> list[Dem
                 "name_of_other": spec.person_extra.get("name_of_other", ""),
                 "name_of_other_kana": spec.person_extra.get("name_of_other_kana", ""),
                 "sex2": spec.person_extra.get("sex2", ""),
+                "registration_fails": spec.person_extra.get("registration_fails", False),
             },
         )
         do_set_registration(person, spec.registration)

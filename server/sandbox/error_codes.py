@@ -38,6 +38,24 @@ ERRORS: dict[str, SandboxMessage] = {
         PREFIX + "6004",
         "健康保険証利用登録に失敗しています。同じマイナンバーカードを使用して、再度健康保険証利用登録を行ってください。",
     ),
+    "already_registered": SandboxMessage(
+        PREFIX + "6005",
+        "このマイナンバーカードは保険証として利用登録済みです。資格確認を行ってください。",
+        409,
+    ),
+    "registration_on_phone": SandboxMessage(
+        PREFIX + "6006",
+        "スマートフォンでの健康保険証利用登録はできません。マイナポータルから手続きをお願いします。",
+    ),
+    "terms_not_accepted": SandboxMessage(
+        PREFIX + "6007",
+        "健康保険証利用登録には利用規約への同意が必要です。",
+    ),
+    "registration_unknown": SandboxMessage(
+        PREFIX + "6008",
+        "健康保険証利用登録の申請が見つかりません。",
+        404,
+    ),
     # The card's user-authentication certificate
     "certificate_expired": SandboxMessage(
         PREFIX + "6101",

@@ -6,6 +6,8 @@ document built from them is ``server/sandbox/results.py``.
 
 from __future__ import annotations
 
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -84,6 +86,8 @@ class InsuredPerson(models.Model):
     registration = models.CharField(
         "保険証利用登録", max_length=16, choices=Registration.choices, default=Registration.REGISTERED
     )
+    # Demo switch: the sandbox's 保険証利用登録 of this person ends in 失敗 (manual P.36).
+    registration_fails = models.BooleanField("利用登録が失敗する", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -233,6 +237,28 @@ class SpecificDiseaseCertificate(models.Model):
 
     def __str__(self) -> str:
         return f"SpecificDiseaseCertificate {self.pk}"
+
+
+class RegistrationRequest(models.Model):
+    """One 保険証利用登録 (N04), done asynchronously by ``server.sandbox.tasks.complete_registration``."""
+
+    class Status(models.TextChoices):
+        PROCESSING = "processing", "処理中"
+        FAILED = "failed", "失敗"
+        COMPLETED = "completed", "完了"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(InsuredPerson, on_delete=models.CASCADE, related_name="registration_requests")
+    device_id = models.UUIDField("申請した端末", null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROCESSING)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"RegistrationRequest {self.pk} {self.status}"
 
 
 class CardCertificate(models.Model):

@@ -21,9 +21,10 @@ from cryptography import x509
 from django.core.cache import cache
 from django.utils import timezone
 
+from server.sandbox.actions import do_request_registration
 from server.sandbox.ca import CertificateState, fingerprint, verify_card_certificate, verify_challenge_signature
 from server.sandbox.error_codes import NOTICES, fail
-from server.sandbox.models import CardCertificate, InsuredPerson
+from server.sandbox.models import CardCertificate, InsuredPerson, RegistrationRequest
 from server.sandbox.results import build_result_document
 
 CHALLENGE_BYTES = 32
@@ -106,14 +107,13 @@ def load_certificate(der: bytes) -> x509.Certificate:
         fail("certificate_malformed")
 
 
-def answer_qualification_query(
-    query: QualificationQuery,
-    *,
-    medical_institution_code: str,
-    device_id: str | None = None,
-    now: dt.datetime | None = None,
-) -> dict[str, Any]:
-    """The result document for a card's query, or an ``ApiError`` from ``error_codes``."""
+def verify_card_proof(
+    query: QualificationQuery, *, device_id: str | None = None, now: dt.datetime | None = None
+) -> tuple[CardCertificate, CertificateState]:
+    """Challenge, certificate chain, key proof (or 目視 attestation), roster lookup, revocation, holder kind, expiry.
+
+    Returns the roster's certificate and its state (valid / expiring / grace_period), or raises the coded error.
+    """
     now = now or timezone.now()
     if query.identity_verification not in IDENTITY_VERIFICATIONS:
         fail("malformed_request", {"identity_verification": ["本人確認の方法が正しくありません。"]})
@@ -129,9 +129,7 @@ def answer_qualification_query(
     elif not query.signature or not verify_challenge_signature(cert, query.challenge, query.signature):
         fail("signature_invalid")
 
-    record = (
-        CardCertificate.objects.select_related("person").filter(fingerprint=fingerprint(cert)).first()
-    )
+    record = CardCertificate.objects.select_related("person").filter(fingerprint=fingerprint(cert)).first()
     if record is None:
         fail("certificate_unknown")
     if state == CertificateState.REVOKED or record.revoked_at is not None:
@@ -142,7 +140,19 @@ def answer_qualification_query(
     # Phones have no grace period: an expired phone certificate must be renewed first (onshi-data-model.md §8).
     if state == CertificateState.EXPIRED or (state == CertificateState.GRACE_PERIOD and is_phone):
         fail("certificate_expired_smartphone" if is_phone else "certificate_expired")
+    return record, state
 
+
+def answer_qualification_query(
+    query: QualificationQuery,
+    *,
+    medical_institution_code: str,
+    device_id: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The result document for a card's query, or an ``ApiError`` from ``error_codes``."""
+    now = now or timezone.now()
+    record, state = verify_card_proof(query, device_id=device_id, now=now)
     person = record.person
     if person.registration in REGISTRATION_ERRORS:
         fail(REGISTRATION_ERRORS[person.registration])
@@ -163,3 +173,20 @@ def answer_qualification_query(
         notice=notice,
         now=now,
     )
+
+
+def request_registration(
+    query: QualificationQuery, *, terms_accepted: bool, device_id: str | None = None, now: dt.datetime | None = None
+) -> RegistrationRequest:
+    """保険証利用登録 with a physical card (T27): the same card proof as a query, then asynchronous work (N04)."""
+    if not terms_accepted:
+        fail("terms_not_accepted")
+    record, _state = verify_card_proof(query, device_id=device_id, now=now)
+    if record.holder_kind != CardCertificate.HolderKind.CARD:
+        fail("registration_on_phone")
+    person = record.person
+    if person.registration == InsuredPerson.Registration.REGISTERED:
+        fail("already_registered")
+    if person.registration == InsuredPerson.Registration.PROCESSING:
+        fail("registration_processing")
+    return do_request_registration(person, device_id=device_id)

@@ -75,3 +75,14 @@ class QualificationQuerySerializer(serializers.Serializer):
 class QualificationAnswerSerializer(serializers.Serializer):
     result = serializers.JSONField(help_text="qualification result document (contracts/qualification_result.schema.json)")
     server_time = serializers.DateTimeField()
+
+
+class RegistrationRequestSerializer(QualificationQuerySerializer):
+    consent_specific_diseases = None  # not part of a registration
+    terms_accepted = serializers.BooleanField(help_text="利用規約に同意する (T27)")
+
+
+class RegistrationSerializer(serializers.Serializer):
+    registration_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=["processing", "failed", "completed"])
+    server_time = serializers.DateTimeField()

@@ -1,8 +1,10 @@
 from django.urls import path
 
-from server.sandbox.api.views import ChallengeView, QualificationView
+from server.sandbox.api.views import ChallengeView, QualificationView, RegistrationDetailView, RegistrationsView
 
 urlpatterns = [
     path("challenges", ChallengeView.as_view(), name="sandbox-challenges"),
     path("qualifications", QualificationView.as_view(), name="sandbox-qualifications"),
+    path("registrations", RegistrationsView.as_view(), name="sandbox-registrations"),
+    path("registrations/<uuid:registration_id>", RegistrationDetailView.as_view(), name="sandbox-registration"),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,9 +15,12 @@ from server.sandbox.api.serializers import (
     ChallengeSerializer,
     QualificationAnswerSerializer,
     QualificationQuerySerializer,
+    RegistrationRequestSerializer,
+    RegistrationSerializer,
 )
 from server.sandbox.error_codes import ERRORS, fail
-from server.sandbox.query import QualificationQuery, answer_qualification_query, issue_challenge
+from server.sandbox.models import RegistrationRequest
+from server.sandbox.query import QualificationQuery, answer_qualification_query, issue_challenge, request_registration
 
 
 def _plain_errors(errors: Any) -> dict[str, list[str]]:
@@ -25,6 +28,24 @@ def _plain_errors(errors: Any) -> dict[str, list[str]]:
     if isinstance(errors, dict):
         return {str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in errors.items()}
     return {"non_field_errors": [str(m) for m in errors]}
+
+
+def _validated(request: Request, serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    """The body through ``serializer_class``; anything malformed (JSON, shape, base64) is the coded 6301."""
+    try:
+        data = request.data
+    except exceptions.ParseError:
+        fail("malformed_request")
+    if not isinstance(data, dict):
+        fail("malformed_request")
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        fail("malformed_request", _plain_errors(serializer.errors))
+    return serializer
+
+
+def _registration_body(registration: RegistrationRequest) -> dict[str, Any]:
+    return with_server_time({"registration_id": str(registration.pk), "status": registration.status})
 
 
 class ChallengeView(DeviceAPIView):
@@ -51,18 +72,46 @@ class QualificationView(DeviceAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        try:
-            data = request.data
-        except exceptions.ParseError:
-            fail("malformed_request")
-        if not isinstance(data, dict):
-            fail("malformed_request")
-        serializer = QualificationQuerySerializer(data=data)
-        if not serializer.is_valid():
-            fail("malformed_request", _plain_errors(serializer.errors))
+        serializer = _validated(request, QualificationQuerySerializer)
         document = answer_qualification_query(
             QualificationQuery(**serializer.validated_data),
             medical_institution_code=self.device.institution.code,
             device_id=str(self.device.pk),
         )
         return Response(with_server_time({"result": document}))
+
+
+class RegistrationsView(DeviceAPIView):
+    @extend_schema(
+        operation_id="sandbox_registrations_create",
+        summary="保険証利用登録 with a physical card (asynchronous; poll the registration)",
+        request=RegistrationRequestSerializer,
+        responses={
+            202: RegistrationSerializer,
+            400: error_response(*sorted(entry.code for entry in ERRORS.values() if entry.http_status == 400)),
+            409: error_response(ERRORS["already_registered"].code),
+            **SIGNED_ERRORS,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = _validated(request, RegistrationRequestSerializer)
+        data = dict(serializer.validated_data)
+        terms_accepted = data.pop("terms_accepted")
+        registration = request_registration(
+            QualificationQuery(**data), terms_accepted=terms_accepted, device_id=str(self.device.pk)
+        )
+        registration.refresh_from_db()  # the embedded default runs the task eagerly: it may be finished already
+        return Response(_registration_body(registration), status=status.HTTP_202_ACCEPTED)
+
+
+class RegistrationDetailView(DeviceAPIView):
+    @extend_schema(
+        operation_id="sandbox_registrations_retrieve",
+        summary="State of a 保険証利用登録: processing / failed / completed",
+        responses={200: RegistrationSerializer, 404: error_response(ERRORS["registration_unknown"].code), **SIGNED_ERRORS},
+    )
+    def get(self, request: Request, registration_id) -> Response:
+        registration = RegistrationRequest.objects.filter(pk=registration_id, device_id=self.device.pk).first()
+        if registration is None:
+            fail("registration_unknown")
+        return Response(_registration_body(registration))
