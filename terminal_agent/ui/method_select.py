@@ -81,6 +81,7 @@ class MethodSelectScreen(Screen):
             widget.setObjectName(f"method_{method.value}")
             widget.clicked.connect(lambda _=False, m=method: self.method_chosen.emit(m.value, self.consent.isChecked()))
             self.buttons_box.addWidget(widget)
+            widget.show()  # shown now, not on a later queued event: the screen may already be on display
             self.method_buttons[method] = widget
         self.help.setText(HELP_TEXT.get(methods[0], ""))
 

@@ -1,0 +1,194 @@
+"""The real screens, driven with mouse and key clicks, against a live clinic server and its sandbox (T01–T03, T08,
+T14, T15, T17, T21, T24, T29, S06): registration, passcode, a wrong then a right PIN on an in-process virtual card,
+the result screen, sync to the server, and the search list."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.core.cache import cache
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
+
+from server.devices.actions import do_issue_activation_code
+from server.institutions.actions import do_create_app_account, do_create_institution
+from server.results.models import CheckResult
+from server.sandbox.demo import seed_demo_roster
+from terminal_agent.card.virtual import VirtualCard, load_card_files
+from terminal_agent.core.app import TerminalCore
+from terminal_agent.core.check_flow import Method
+from terminal_agent.core.readers import InProcessReaderProvider
+from terminal_agent.ui.app import build_main_window
+
+INSTITUTION_CODE = "1311000010"
+ACCOUNT_ID = "clinic-admin"
+PASSWORD = "Demo#Pass1"
+PASSCODE = "2580"
+
+
+def answer(qtbot, window, label: str = "OK") -> str:
+    """Wait for the open dialog, click ``label`` with the mouse, return the dialog's text."""
+    qtbot.waitUntil(lambda: window.active_dialog is not None and window.active_dialog.isVisible(), timeout=30000)
+    box = window.active_dialog
+    text = box.text()
+    [target] = [b for b in box.buttons() if b.text() == label]
+    window.active_dialog = None
+    qtbot.mouseClick(target, Qt.MouseButton.LeftButton)
+    return text
+
+
+def click(qtbot, widget) -> None:
+    assert widget.isVisible() and widget.isEnabled(), widget.text() if hasattr(widget, "text") else widget
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def press(qtbot, keypad, digits: str) -> None:
+    for digit in digits:
+        click(qtbot, keypad.digit_buttons[digit])
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_registration_passcode_pin_check_result_and_search(qtbot, live_server, sandbox_ca, tmp_path):
+    assert cache.get("missing-key") is None  # Redis answers (the server's nonce cache)
+    institution = do_create_institution(code=INSTITUTION_CODE, name="しかく整骨院")
+    do_create_app_account(institution, ACCOUNT_ID, PASSWORD)
+    activation_code, _ = do_issue_activation_code(institution)
+    cards = {card.name: card for card in seed_demo_roster(tmp_path / "cards")}
+    taro = cards["資格 太郎"]
+    key, cert_der = load_card_files(taro.key_path, taro.cert_path)
+    card = VirtualCard(profile="physical", pin=taro.pin, key=key, cert_der=cert_der)
+
+    core = TerminalCore(
+        live_server.url, data_dir=tmp_path / "terminal", readers=InProcessReaderProvider(card), use_keyring=False
+    )
+    window = build_main_window(core)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+
+    # T01 利用規約.
+    assert window.current_screen() is window.terms
+    assert window.terms.screen_id_label.text() == "画面番号: A-01-W"
+    click(qtbot, window.terms.accept_button)
+    qtbot.waitUntil(lambda: window.current_screen() is window.registration)
+
+    # T02 初期登録: 必須 errors first, then a hyphenated code, then the right input.
+    screen = window.registration
+    assert screen.submit_button.text() == "登録する"
+    click(qtbot, screen.submit_button)
+    assert screen.errors["institution_code"].text() == "機関コードを入力してください。"
+    assert screen.errors["activation_code"].text() == "アクティベーションコードを入力してください。"
+    qtbot.keyClicks(screen.institution_code, INSTITUTION_CODE)
+    qtbot.keyClicks(screen.account_id, ACCOUNT_ID)
+    qtbot.keyClicks(screen.password.edit, PASSWORD)
+    assert screen.password.edit.displayText() != PASSWORD  # masked
+    click(qtbot, screen.password.reveal)
+    assert screen.password.edit.displayText() == PASSWORD  # 👁 reveals
+    qtbot.keyClicks(screen.activation_code, activation_code[:4] + "-" + activation_code[4:11])
+    click(qtbot, screen.submit_button)
+    assert "ハイフン" in screen.errors["activation_code"].text()
+    screen.activation_code.clear()
+    qtbot.keyClicks(screen.activation_code, activation_code)
+    click(qtbot, screen.submit_button)
+    assert answer(qtbot, window) == "初期登録が完了しました。"
+    assert core.is_registered()
+    assert core.registration.institution_name == "しかく整骨院"
+
+    # T03 パスコード登録: twice on the keypad.
+    qtbot.waitUntil(lambda: window.current_screen() is window.passcode_setup)
+    press(qtbot, window.passcode_setup.keypad, PASSCODE)
+    assert window.passcode_setup.title_label.text() == "パスコードの登録(確認用)"
+    press(qtbot, window.passcode_setup.keypad, PASSCODE)
+    assert answer(qtbot, window) == "パスコードを登録しました。"
+
+    # T15 認証方法選択: 目視 is the default (T11); switch it off in the ⚙ menu to get 暗証番号.
+    qtbot.waitUntil(lambda: window.current_screen() is window.methods)
+    methods = window.methods
+    assert methods.screen_id_label.text() == "画面番号: C-01-W"
+    assert [b.text() for b in methods.method_buttons.values()] == ["マイナンバーカード (目視)", "iPhone", "Android"]
+    methods.menu.findChild(type(methods.menu.actions()[0]), "menu_visual_toggle").trigger()
+    answer(qtbot, window)
+    assert [b.text() for b in methods.method_buttons.values()] == ["マイナンバーカード (暗証番号)", "iPhone", "Android"]
+
+    # Consent to 特定疾病療養受療証: the checkbox asks first.
+    qtbot.mouseClick(methods.consent, Qt.MouseButton.LeftButton, pos=QPoint(8, methods.consent.height() // 2))
+    assert not methods.consent.isChecked()
+    answer(qtbot, window, "OK")
+    assert methods.consent.isChecked()
+
+    # T17: confirmation → PIN (a wrong one typed on a wired keypad) → 次へ → 読み取り開始.
+    click(qtbot, methods.method_buttons[Method.PIN])
+    answer(qtbot, window, "OK")
+    qtbot.waitUntil(lambda: window.current_screen() is window.pin_entry)
+    pin_screen = window.pin_entry
+    assert not pin_screen.next_button.isEnabled()
+    pin_screen.keypad.setFocus()
+    qtbot.keyClicks(pin_screen.keypad, "9999")
+    click(qtbot, pin_screen.next_button)
+    qtbot.waitUntil(lambda: window.current_screen() is window.card_read)
+    assert window.card_read.start_button.text() == "読み取り開始"
+    click(qtbot, window.card_read.start_button)
+    wrong = answer(qtbot, window)
+    assert "暗証番号が正しくありません" in wrong and "2回" in wrong
+    qtbot.waitUntil(lambda: window.current_screen() is window.pin_entry)
+    assert "2回" in pin_screen.error.text()
+
+    press(qtbot, pin_screen.keypad, taro.pin)
+    click(qtbot, pin_screen.next_button)
+    qtbot.waitUntil(lambda: window.current_screen() is window.card_read)
+    click(qtbot, window.card_read.start_button)
+    qtbot.waitUntil(lambda: window.card_read.next_button.isVisible(), timeout=30000)
+    assert window.card_read.status.text() == "マイナンバーカードの読み取りが完了しました。"
+    click(qtbot, window.card_read.next_button)
+
+    # T21 資格確認結果 C-04-01-W.
+    qtbot.waitUntil(lambda: window.current_screen() is window.result)
+    result = window.result
+    assert result.screen_id_label.text() == "画面番号: C-04-01-W"
+    assert result.reference_label.text() == "1234567890000001"
+    assert result.field_value("氏名") == "資格 太郎"
+    assert result.field_value("フリガナ") == "シカク タロウ"
+    assert result.field_value("生年月日") == "昭和27年01月01日"
+    assert result.field_value("番号") == "12345678 枝番 02"
+    assert result.field_value("負担割合") == "1割"
+    assert [label.text() for label in result.message_labels] == []  # valid: no この資格は無効です
+    click(qtbot, result.copy_button)  # T24
+    assert result.copied_label.isVisible() and result.copied_label.text() == "コピーしました"
+    assert "氏名\t資格 太郎" in QApplication.clipboard().text()
+
+    # S06/T30: the result reached the server under the terminal-made id; the outbox is empty again.
+    qtbot.waitUntil(lambda: core.pending_results() == 0, timeout=30000)
+    stored = CheckResult.objects.get()
+    assert isinstance(stored.id, uuid.UUID)
+    assert stored.name == "資格 太郎" and stored.identity_verification == "pin"
+    assert str(stored.device_id) == core.registration.device_id
+
+    click(qtbot, result.close_button)
+    qtbot.waitUntil(lambda: window.current_screen() is window.methods)
+    assert not methods.consent.isChecked()  # asked again for the next patient
+
+    # T08 資格確認結果検索 D-10-W: the row, then the full result, then back to the list.
+    methods.menu.findChild(type(methods.menu.actions()[0]), "menu_search").trigger()
+    qtbot.waitUntil(lambda: window.current_screen() is window.search)
+    search = window.search
+    assert search.screen_id_label.text() == "画面番号: D-10-W"
+    qtbot.waitUntil(lambda: search.table.rowCount() == 1, timeout=30000)
+    assert search.table.item(0, 1).text() == "資格 太郎"
+    assert search.table.item(0, 2).text() == "資格有効"
+    assert search.table.item(0, 0).text().endswith("分")
+    rect = search.table.visualItemRect(search.table.item(0, 1))
+    qtbot.mouseClick(search.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: window.current_screen() is window.result, timeout=30000)
+    assert result.field_value("氏名") == "資格 太郎"
+    click(qtbot, result.close_button)
+    qtbot.waitUntil(lambda: window.current_screen() is window.search)
+
+    # T14: the next start asks for the passcode.
+    window.close()
+    core.close()
+    again = TerminalCore(data_dir=tmp_path / "terminal", readers=InProcessReaderProvider(card), use_keyring=False)
+    assert again.start_screen() == "login"
+    assert not again.login("0000") and again.login(PASSCODE)
+    again.close()
