@@ -160,7 +160,8 @@ def _signature_params(headers: CaseInsensitiveDict) -> dict[str, Any]:
         raise SignatureError(SIGNATURE_REQUIRED, f"no {SIGNATURE_LABEL} signature")
     params = dict(parsed[SIGNATURE_LABEL].params)
     for name, kind in (("keyid", str), ("created", int), ("nonce", str)):
-        if type(params.get(name)) is not kind:
+        value = params.get(name)
+        if type(value) is not kind or (kind is str and not 0 < len(value) <= 128):
             raise SignatureError(BAD_SIGNATURE, f"parameter {name} missing or malformed")
     if params.get("alg", ALGORITHM) != ALGORITHM:
         raise SignatureError(BAD_SIGNATURE, "unexpected algorithm")

@@ -32,8 +32,10 @@ def record_event(
     """Append one audit event. Never put a password, PIN or patient data in ``detail``."""
     ip_address = user_agent = request_id = None
     if request is not None:
+        from server.devices.models import Device  # here: devices imports this module
+
         request_device = getattr(request, "auth", None)
-        if device is None and request_device is not None and request_device.__class__.__name__ == "Device":
+        if device is None and isinstance(request_device, Device):
             device = request_device
         if device is not None and actor_type == "system":
             actor_type, actor_id = "device", actor_id or str(device.pk)

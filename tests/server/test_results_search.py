@@ -163,6 +163,7 @@ def test_search_is_audited_with_the_ids_shown(terminal, history):
     assert event.object_ids == [r["id"] for r in body["results"]]
     assert str(event.device_id) == terminal.device_id and event.actor_type == "device"
     assert event.detail["scope"] == "device"
+    assert event.request_id is not None and event.ip_address == "127.0.0.1"
 
 
 def test_another_institution_never_sees_these_results(terminal, foreign_terminal, history):
