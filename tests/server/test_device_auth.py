@@ -131,3 +131,32 @@ def test_oversized_body_is_413_not_500(terminal, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     response = terminal.call("POST", "/api/v1/results/batch", {"results": [{"pad": "x" * 2000}]})
     assert error_code(response, 413) == "payload_too_large"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_replays_let_exactly_one_through(terminal):
+    import threading
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    headers = signing.sign_request(
+        "GET", "http://testserver/api/v1/devices/me", {}, b"", terminal.key, terminal.device_id
+    )
+    barrier = threading.Barrier(6)
+    statuses: list[int] = []
+
+    def send():
+        try:
+            client = APIClient()
+            barrier.wait()
+            statuses.append(client.get("/api/v1/devices/me", headers=headers).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200, 401, 401, 401, 401, 401]
