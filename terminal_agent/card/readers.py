@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Protocol
@@ -88,6 +88,35 @@ def _error_for(hresult: int, *, during_transmit: bool = False) -> errors.CardErr
     return errors.CardError()
 
 
+class _DaemonWorker:
+    """One daemon thread running calls in order. Unlike ThreadPoolExecutor's workers it never blocks interpreter
+    exit, so a card that never answers (vpcd's receive has no timeout) cannot hang the app on quit."""
+
+    def __init__(self, name: str) -> None:
+        self._calls: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._loop, name=name, daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            item = self._calls.get()
+            if item is None:
+                return
+            future, function, args = item
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(function(*args))
+                except BaseException as exc:
+                    future.set_exception(exc)
+
+    def submit(self, function: Callable, *args: object) -> Future:
+        future: Future = Future()
+        self._calls.put((future, function, args))
+        return future
+
+    def shutdown(self) -> None:
+        self._calls.put(None)
+
+
 class PcscConnection:
     """One SCardConnect'ed card. `transmit` runs on a worker thread so that a mute card cannot freeze the UI."""
 
@@ -99,7 +128,7 @@ class PcscConnection:
         self.reader_name = reader_name
         self.atr = atr
         self.transmit_timeout = transmit_timeout
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pcsc-transmit")
+        self._worker = _DaemonWorker(f"pcsc-transmit {reader_name}")
         self._broken = False
 
     def __repr__(self) -> str:
@@ -133,7 +162,7 @@ class PcscConnection:
             scard.SCardDisconnect(self._handle, scard.SCARD_LEAVE_CARD)
         with contextlib.suppress(Exception):
             scard.SCardReleaseContext(self._context)
-        self._worker.shutdown(wait=False)
+        self._worker.shutdown()
 
     def __enter__(self) -> PcscConnection:
         return self

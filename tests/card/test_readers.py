@@ -116,3 +116,27 @@ def test_monitor_callback_errors_do_not_kill_it(card):
         reader.remove()
         drain(monitor, "card_removed")
         assert monitor.alive and len(calls) >= 3
+
+
+def test_open_card_helper(card):
+    from terminal_agent.card import open_card
+
+    reader = InProcessReader("Demo Reader", card)
+    with open_card(reader, "Demo Reader", timeout=0.1) as jpki:
+        jpki.select_ap()
+        assert jpki.token_kind() == "card"
+
+
+def test_card_layer_imports_neither_qt_nor_django():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, terminal_agent.card, terminal_agent.card.virtual, terminal_agent.card.virtual.__main__;"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'django', 'rest_framework')];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    from .conftest import REPO
+
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
