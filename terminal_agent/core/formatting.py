@@ -115,12 +115,13 @@ def build_result_view(document: dict[str, Any]) -> ResultView:
         messages.append(MSG_INVALID)
     if medical_aid:
         messages.append(MSG_MEDICAL_AID)
-    if document.get("certificate_status") == "expiring":
+    notice = document.get("processing_result_message")
+    if notice:
+        messages.append(notice)  # the service's own text, shown verbatim
+    elif document.get("certificate_status") == "expiring":
         messages.append(MSG_CERT_EXPIRING)
     elif document.get("certificate_status") == "grace_period":
         messages.append(MSG_CERT_GRACE)
-    if document.get("processing_result_message") and document.get("processing_result_message") not in messages:
-        messages.append(document["processing_result_message"])
 
     main = Section("資格情報", subtitle="医療扶助" if medical_aid else "医療保険")
     if medical_aid:

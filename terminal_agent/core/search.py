@@ -101,7 +101,7 @@ class ResultSearch:
         cursor = self.page.cursors.get(which)
         if not cursor:
             return self.page
-        return self._fetch({**self.criteria.params(), "cursor": cursor})
+        return self._fetch({"cursor": cursor})  # the cursor carries scope, period and page size
 
     def _fetch(self, params: dict[str, Any]) -> SearchPage:
         body = self.api.search_results(params)
