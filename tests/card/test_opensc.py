@@ -66,3 +66,25 @@ def test_pkcs11_wrong_pin_is_pin_incorrect(vpcd_card, tmp_path):
     assert result.returncode != 0
     assert "CKR_PIN_INCORRECT" in result.stdout + result.stderr
     assert card.pin_tries_left() == 2
+
+
+@pytest.mark.parametrize("profile", ["android", "iphone"])
+def test_phone_profiles_found_by_select_fallback(pcsc, make_card, profile):
+    """Contactless ATRs are not in OpenSC's jpki table: OpenSC probes other drivers first (unknown AIDs must get
+    6A 82, unknown INS 6D 00), then claims the card by SELECT of the JPKI AID."""
+    from terminal_agent.card.virtual.vpcd import VpcdClient
+
+    from .conftest import VPCD_PORT, wait_for
+
+    card = make_card(profile)
+    client = VpcdClient(card, "127.0.0.1", VPCD_PORT).start()
+    try:
+        assert wait_for(lambda: pcsc.reader_states()[VPCD_READER].card_present)
+        result = run("opensc-tool", "--reader", VPCD_READER, "--name")
+        assert result.stdout.strip() == "jpki", result.stderr
+        assert card.apdu_count > 5  # the other drivers' probes reached the card and were refused
+        pins = run("pkcs15-tool", "--reader", VPCD_READER, "--list-pins")
+        assert pins.returncode == 0 and "User Authentication PIN" in pins.stdout
+    finally:
+        client.stop()
+        wait_for(lambda: not pcsc.reader_states()[VPCD_READER].card_present)

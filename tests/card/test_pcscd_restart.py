@@ -114,3 +114,24 @@ def test_monitor_recovers_after_pcscd_restart(private_pcscd, make_card):
         child.stdin.close()
     assert expect("alive")[-1]["value"] is True
     assert child.wait(10) == 0
+
+
+def test_no_service_when_pcscd_is_not_running(tmp_path):
+    """No pcscd behind the socket: a typed NoService with a Japanese message, from listing and from the monitor."""
+    code = (
+        "from terminal_agent.card import errors, PcscBackend, CardMonitor\n"
+        "backend = PcscBackend()\n"
+        "try:\n"
+        "    backend.list_readers()\n"
+        "except errors.NoService as exc:\n"
+        "    print(exc.code, exc.message)\n"
+        "monitor = CardMonitor(backend)\n"
+        "monitor.poll_once()\n"
+        "print(monitor.events.get_nowait().kind, monitor.service_up)\n"
+    )
+    env = {**os.environ, "PCSCLITE_CSOCK_NAME": str(tmp_path / "nothing.comm"), "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.strip().splitlines()
+    assert first.startswith("no_service ") and "PC/SC" in first
+    assert second == "service_lost False"

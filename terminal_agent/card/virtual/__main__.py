@@ -23,6 +23,10 @@ def _host_port(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def _flip_last_byte(response: bytes) -> bytes:
+    return response[:-1] + bytes([response[-1] ^ 0xFF]) if response else response
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m terminal_agent.card.virtual", description=__doc__)
     parser.add_argument("--vpcd", type=_host_port, default=("127.0.0.1", 35963), help="vpcd HOST:PORT")
@@ -33,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ca-cert", help="CA certificate for EF 000B (DER)")
     parser.add_argument("--remove-after", type=int, help="fault: card leaves after N APDUs")
     parser.add_argument("--delay", type=float, default=0.0, help="fault: seconds of delay per APDU")
+    parser.add_argument("--garble-at", type=int, action="append", metavar="N",
+                        help="fault: flip the last status byte of the Nth response (repeatable)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(message)s")
@@ -48,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.ca_cert, "rb") as fh:
             ca_der = fh.read()
     card = VirtualCard(args.profile, pin=args.pin, key=key, cert_der=cert_der, ca_cert_der=ca_der,
-                       faults=Faults(remove_after=args.remove_after, delay=args.delay))
+                       faults=Faults(remove_after=args.remove_after, delay=args.delay,
+                                     garble=_flip_last_byte if args.garble_at else None,
+                                     garble_at=set(args.garble_at or ())))
     host, port = args.vpcd
     client = VpcdClient(card, host, port)
     done = threading.Event()
