@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from django.conf import settings
@@ -12,6 +13,22 @@ from django.utils import timezone
 
 from server.sandbox.ca import fingerprint, get_ca
 from server.sandbox.models import CardCertificate, InsuredPerson, RegistrationRequest
+
+
+def do_record_card_certificate(
+    person: InsuredPerson, cert: x509.Certificate, *, holder_kind: str = CardCertificate.HolderKind.CARD
+) -> CardCertificate:
+    """Record in the roster that ``cert`` (issued by the test CA) belongs to ``person``'s card or phone."""
+    return CardCertificate.objects.create(
+        person=person,
+        holder_kind=holder_kind,
+        serial=str(cert.serial_number),
+        subject_cn=str(cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value),
+        fingerprint=fingerprint(cert),
+        der=cert.public_bytes(serialization.Encoding.DER),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+    )
 
 
 def do_issue_card_certificate(
@@ -23,16 +40,7 @@ def do_issue_card_certificate(
 ) -> CardCertificate:
     """Issue a user-authentication certificate from the test CA to ``person``'s card or phone and record it."""
     _key, cert = get_ca().issue_card_certificate(not_before, not_after)
-    return CardCertificate.objects.create(
-        person=person,
-        holder_kind=holder_kind,
-        serial=str(cert.serial_number),
-        subject_cn=str(cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value),
-        fingerprint=fingerprint(cert),
-        der=cert.public_bytes(serialization.Encoding.DER),
-        not_before=cert.not_valid_before_utc,
-        not_after=cert.not_valid_after_utc,
-    )
+    return do_record_card_certificate(person, cert, holder_kind=holder_kind)
 
 
 @transaction.atomic

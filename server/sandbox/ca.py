@@ -255,6 +255,12 @@ class TestJpkiCa:
         _write_private(self.card_key_path(cert.serial_number), _key_pem(key))
         return key, cert
 
+    def keep_card_key(self, serial: int, key: rsa.RSAPrivateKey) -> None:
+        """Keep the key of a card made earlier (e.g. demo card files that outlived a database reset)."""
+        path = self.card_key_path(serial)
+        if not path.exists():
+            _write_private(path, _key_pem(key))
+
     def card_key_path(self, serial: int) -> Path:
         return self.directory / "cards" / f"{serial}.key.pem"
 

@@ -13,11 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db import transaction
 from django.utils import timezone
 
-from server.sandbox.actions import do_issue_card_certificate, do_revoke_card_certificate, do_set_registration
-from server.sandbox.ca import CertificateState, get_ca, write_card_files
+from server.sandbox.actions import (
+    do_issue_card_certificate,
+    do_record_card_certificate,
+    do_revoke_card_certificate,
+    do_set_registration,
+)
+from server.sandbox.ca import CertificateState, fingerprint, get_ca, write_card_files
 from server.sandbox.models import (
     CardCertificate,
     InsuredPerson,
@@ -289,13 +296,47 @@ def _validity_window(state: CertificateState, now: dt.datetime) -> tuple[dt.date
     return now - 365 * day, now + 3 * 365 * day  # valid, and revoked (revoked after issue)
 
 
-def _ensure_certificate(person: InsuredPerson, spec: DemoPerson, now: dt.datetime) -> CardCertificate:
+def _reuse_card_files(
+    person: InsuredPerson, spec: DemoPerson, files_dir: Path, now: dt.datetime
+) -> CardCertificate | None:
+    """The certificate already in ``files_dir`` if it is this CA's, in the intended state and not someone else's.
+
+    Keeps a virtual card usable across a database reset (and makes re-seeding cheap: no new RSA keys).
+    """
+    key_path, cert_path = files_dir / "key.pem", files_dir / "cert.der"
+    if not (key_path.exists() and cert_path.exists()):
+        return None
+    try:
+        cert = x509.load_der_x509_certificate(cert_path.read_bytes())
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    except ValueError:
+        return None
+    ca = get_ca()
+    if not isinstance(key, rsa.RSAPrivateKey) or key.public_key().public_numbers() != cert.public_key().public_numbers():
+        return None
+    if ca.verify_card_certificate(cert, now) != spec.certificate_state:
+        return None
+    owner = CardCertificate.objects.filter(fingerprint=fingerprint(cert)).first()
+    if owner is not None:
+        return owner if owner.person_id == person.pk and owner.holder_kind == spec.holder_kind else None
+    ca.keep_card_key(cert.serial_number, key)
+    record = do_record_card_certificate(person, cert, holder_kind=spec.holder_kind)
+    revoked = ca.crl().get_revoked_certificate_by_serial_number(cert.serial_number)
+    if revoked is not None:
+        do_revoke_card_certificate(record, revoked.revocation_date_utc)
+    return record
+
+
+def _ensure_certificate(person: InsuredPerson, spec: DemoPerson, files_dir: Path, now: dt.datetime) -> CardCertificate:
     ca = get_ca()
     existing = person.card_certificates.filter(holder_kind=spec.holder_kind).order_by("-id").first()
     if existing is not None and ca.card_key_path(int(existing.serial)).exists():
         state = ca.verify_card_certificate(x509.load_der_x509_certificate(bytes(existing.der)), now)
         if state == spec.certificate_state:
             return existing
+    reused = _reuse_card_files(person, spec, files_dir, now)
+    if reused is not None:
+        return reused
     not_before, not_after = _validity_window(spec.certificate_state, now)
     certificate = do_issue_card_certificate(
         person, holder_kind=spec.holder_kind, not_before=not_before, not_after=not_after
@@ -347,7 +388,7 @@ def seed_demo_roster(card_dir: Path, now: dt.datetime | None = None) -> list[Dem
         )
         for disease in spec.diseases:
             SpecificDiseaseCertificate.objects.create(qualification=qualification, **disease)
-        _ensure_certificate(person, spec, now)
+        _ensure_certificate(person, spec, card_dir / spec.slug, now)
         key_path, cert_path = write_card_files(person, card_dir / spec.slug, holder_kind=spec.holder_kind)
         cards.append(
             DemoCard(

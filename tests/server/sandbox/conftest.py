@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from django.conf import settings
 
 from server.sandbox.demo import DemoCard, seed_demo_roster
+from server.sandbox.models import InsuredPerson
 from server.sandbox.query import QualificationQuery, issue_challenge
 
 MEDICAL_INSTITUTION_CODE = "1311000010"
@@ -35,10 +36,19 @@ def card_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_cards(django_db_setup, django_db_blocker, sandbox_ca_dir, card_dir) -> dict[str, DemoCard]:
+def seeded_roster(django_db_setup, django_db_blocker, sandbox_ca_dir, card_dir) -> dict[str, DemoCard]:
     with django_db_blocker.unblock():
         cards = seed_demo_roster(card_dir)
     return {card.name: card for card in cards}
+
+
+@pytest.fixture
+def demo_cards(db, seeded_roster, card_dir) -> dict[str, DemoCard]:
+    """The demo cards; re-seeded (inside this test's transaction, reusing the card files) if a transactional test of
+    another suite flushed the database in between."""
+    if not InsuredPerson.objects.filter(name="資格 太郎").exists():
+        seed_demo_roster(card_dir)
+    return seeded_roster
 
 
 def sign_challenge(card: DemoCard, challenge: bytes) -> bytes:

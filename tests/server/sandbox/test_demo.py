@@ -14,7 +14,7 @@ from server.sandbox.models import CardCertificate, InsuredPerson, Qualification
 from terminal_agent.card.jpki import JpkiCard
 from terminal_agent.card.virtual.card import VirtualCard, load_card_files
 
-from .conftest import MEDICAL_INSTITUTION_CODE
+from .conftest import MEDICAL_INSTITUTION_CODE, sign_challenge
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +64,25 @@ def test_virtual_card_loaded_from_the_files_proves_the_challenge(demo_cards, nam
         medical_institution_code=MEDICAL_INSTITUTION_CODE,
     )
     assert document["result_of_qualification_confirmation"]["name"] == name
+
+
+def test_reseeding_an_empty_database_reuses_the_card_files(demo_cards, card_dir):
+    before = {name: card.cert_path.read_bytes() for name, card in demo_cards.items()}
+    InsuredPerson.objects.all().delete()  # as a flush by another suite would (rolled back after this test)
+    cards = seed_demo_roster(card_dir)
+    assert {card.name: card.cert_path.read_bytes() for card in cards} == before
+    assert CardCertificate.objects.get(person__name="失効 証男").revoked_at is not None
+    document = q.answer_qualification_query(
+        q.QualificationQuery(**_pin_proof(demo_cards["資格 太郎"])), medical_institution_code=MEDICAL_INSTITUTION_CODE
+    )
+    assert document["reference_number"] == "1234567890000001"
+
+
+def _pin_proof(card) -> dict:
+    challenge = base64.b64decode(q.issue_challenge().challenge)
+    return {
+        "challenge": challenge,
+        "identity_verification": "pin",
+        "certificate": card.cert_path.read_bytes(),
+        "signature": sign_challenge(card, challenge),
+    }
