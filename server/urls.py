@@ -5,6 +5,7 @@ api_v1 = [
     path("", include("server.institutions.api.urls")),
     path("", include("server.devices.api.urls")),
     path("", include("server.results.api.urls")),
+    path("", include("server.notices.api.urls")),
 ]
 
 urlpatterns = [

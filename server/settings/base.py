@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "server.results",
     "server.audit",
     "server.sandbox",
+    "server.notices",
     "server.demo",
     "admin_ui",
 ]
