@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from server.sandbox.query import CHALLENGE_BYTES, IDENTITY_VERIFICATIONS
@@ -13,6 +15,7 @@ MAX_CERTIFICATE_BYTES = 8192  # a JPKI user-auth certificate is about 1–2 KB
 MAX_SIGNATURE_BYTES = 1024
 
 
+@extend_schema_field(OpenApiTypes.BYTE)  # OpenAPI "format: byte" = base64 text
 class Base64BytesField(serializers.Field):
     """Standard, padded base64 in JSON; strict (no stray characters), decoded to bytes."""
 
