@@ -155,7 +155,7 @@ def test_cli_serves_card_through_vpcd(pcsc, tmp_path, auth_key, auth_cert):
 
 
 def test_apdu_round_trip_is_fast(pcsc, vpcd_card):
-    """TCP_QUICKACK keeps an APDU well under a millisecond (≈44 ms per APDU without it)."""
+    """TCP_QUICKACK keeps an APDU well under a millisecond (≈44 ms per APDU without it); loose bound for busy CI."""
     with pcsc.connect(VPCD_READER) as connection:
         jpki = JpkiCard(connection)
         jpki.select_ap()
@@ -163,4 +163,4 @@ def test_apdu_round_trip_is_fast(pcsc, vpcd_card):
         for _ in range(50):
             jpki.select_ap()
         per_apdu = (time.perf_counter() - started) / 50
-        assert per_apdu < 0.005, f"{per_apdu * 1000:.1f} ms per APDU"
+        assert per_apdu < 0.015, f"{per_apdu * 1000:.1f} ms per APDU"
