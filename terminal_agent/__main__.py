@@ -18,6 +18,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pin", default="1234", help="PIN of the virtual card")
     parser.add_argument("--profile", default="physical", choices=["physical", "android", "iphone"])
     parser.add_argument("--sync-interval", type=float, default=30.0, help="seconds between outbox sync rounds")
+    demo = parser.add_argument_group("scripted demo (offscreen): one 暗証番号 check, then a PNG of the result screen")
+    demo.add_argument("--scripted-screenshot", metavar="PNG", help="run the scripted check and save the screenshot")
+    demo.add_argument("--institution-code", help="初期登録 when the terminal is not registered yet")
+    demo.add_argument("--account-id")
+    demo.add_argument("--activation-code")
+    demo.add_argument("--passcode", default="1111", help="ログインパスコード for the scripted run")
     return parser.parse_args(argv)
 
 
@@ -42,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
 
     app = ensure_application()
     core = build_core(args)
+    if args.scripted_screenshot:
+        return scripted(core, args)
     window = build_main_window(core)
     core.start_background_sync(args.sync_interval)
     window.show()
@@ -49,6 +57,35 @@ def main(argv: list[str] | None = None) -> int:
         return app.exec()
     finally:
         core.close()
+
+
+def scripted(core, args: argparse.Namespace) -> int:  # noqa: ANN001
+    """The demo's one-shot run; the account password comes from $MYNA_TERMINAL_PASSWORD (not the command line)."""
+    import json
+    import os
+
+    from terminal_agent.core.registration import RegistrationForm
+    from terminal_agent.ui.scripted import ScriptError, run_scripted_pin_check
+
+    form = None
+    if args.activation_code:
+        form = RegistrationForm(
+            args.institution_code or "", args.account_id or "", os.environ.get("MYNA_TERMINAL_PASSWORD", ""),
+            args.activation_code,
+        )
+    try:
+        outcome = run_scripted_pin_check(
+            core, pin=args.pin, screenshot=args.scripted_screenshot, registration=form, passcode=args.passcode
+        )
+    except ScriptError as exc:
+        print(f"scripted check failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        core.close()
+    name = outcome["result"]["result_of_qualification_confirmation"]["name"]
+    print(json.dumps({"screenshot": outcome["screenshot"], "name": name,
+                      "pending_results": outcome["pending_results"]}, ensure_ascii=False))
+    return 0
 
 
 if __name__ == "__main__":

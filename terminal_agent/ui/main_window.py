@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox, QStackedWidget
@@ -32,6 +33,20 @@ MSG_PASSCODE_SET = "パスコードを登録しました。"
 OK = [("OK", QMessageBox.ButtonRole.AcceptRole)]
 OK_CANCEL = [("OK", QMessageBox.ButtonRole.AcceptRole), ("キャンセル", QMessageBox.ButtonRole.RejectRole)]
 CLOSE = [("閉じる", QMessageBox.ButtonRole.AcceptRole)]
+
+
+def exclude_from_capture(window: QMainWindow) -> bool:
+    """T26: keep patient data out of screenshots and screen recordings where the OS allows it.
+
+    Windows 10 2004+ honours WDA_EXCLUDEFROMCAPTURE; other systems have no such switch (stated in the docs).
+    The app's own ``QWidget.grab()`` still works: it renders the widgets, it does not capture the screen.
+    """
+    if sys.platform != "win32":
+        return False
+    import ctypes
+
+    wda_exclude_from_capture = 0x11
+    return bool(ctypes.windll.user32.SetWindowDisplayAffinity(int(window.winId()), wda_exclude_from_capture))
 
 
 class MainWindow(QMainWindow):
@@ -81,6 +96,10 @@ class MainWindow(QMainWindow):
         self.search.row_opened.connect(self._open_search_row)
 
         self.show_start()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        exclude_from_capture(self)
 
     # --- navigation ---------------------------------------------------------------------------------------------
     def current_screen(self) -> Screen:
