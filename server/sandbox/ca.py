@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
@@ -309,7 +309,7 @@ class TestJpkiCa:
         try:
             self.issuer_cert.verify_directly_issued_by(self.root_cert)
             cert.verify_directly_issued_by(self.issuer_cert)
-        except (ValueError, TypeError, InvalidSignature):
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
             return False
         return True
 
@@ -351,12 +351,12 @@ def verify_card_certificate(cert: x509.Certificate, now: dt.datetime | None = No
 
 def verify_challenge_signature(cert: x509.Certificate, challenge: bytes, signature: bytes) -> bool:
     """The card's RSA PKCS#1 v1.5 SHA-256 signature over the raw challenge (the card signs its DigestInfo)."""
-    public_key = cert.public_key()
-    if not isinstance(public_key, rsa.RSAPublicKey):
-        return False
     try:
+        public_key = cert.public_key()
+        if not isinstance(public_key, rsa.RSAPublicKey):
+            return False
         public_key.verify(signature, challenge, padding.PKCS1v15(), hashes.SHA256())
-    except InvalidSignature:
+    except (InvalidSignature, ValueError, UnsupportedAlgorithm):
         return False
     return True
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -102,9 +103,11 @@ def consume_challenge(raw: bytes, device_id: str | None = None, now: dt.datetime
 
 def load_certificate(der: bytes) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(der)
-    except ValueError:
+        cert = x509.load_der_x509_certificate(der)
+        _ = (cert.not_valid_before_utc, cert.not_valid_after_utc)  # parsed lazily: fail here, not later
+    except (ValueError, UnsupportedAlgorithm):
         fail("certificate_malformed")
+    return cert
 
 
 def verify_card_proof(

@@ -12,6 +12,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from contracts.result_schema import result_errors
 from server.common.errors import ApiError
@@ -255,3 +257,19 @@ def test_sandbox_certificate_of_nobody_is_unknown(demo_cards):
         signature=key.sign(query.challenge, padding.PKCS1v15(), hashes.SHA256()),
     )
     assert error_of(stranger).code == code("certificate_unknown")
+
+
+def test_certificate_with_another_key_type_is_untrusted(demo_cards):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    der = _self_made_certificate(get_ca().issuer_cert.subject, key, key)
+    query = dataclasses.replace(card_query(demo_cards["資格 太郎"]), certificate=der)
+    assert error_of(query).code == code("certificate_untrusted")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(blob=st.binary(max_size=600))
+def test_any_bytes_as_certificate_give_a_coded_error(demo_cards, blob):
+    query = dataclasses.replace(card_query(demo_cards["資格 太郎"]), certificate=b"\x30\x82" + blob)
+    assert error_of(query).code in {code("certificate_malformed"), code("certificate_untrusted")}
