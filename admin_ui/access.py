@@ -34,6 +34,7 @@ class StaffRequiredMixin(AccessMixin):
     """
 
     allowed_roles: tuple[str, ...] = (ROLE_MANAGER, ROLE_IT)
+    nav_section = ""  # which main-menu entry is current on this page
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
@@ -54,10 +55,18 @@ class StaffRequiredMixin(AccessMixin):
         context["institution"] = self.institution
         context["role_label"] = ROLE_LABELS.get(self.membership.role, self.membership.role)
         context["can_manage_devices"] = self.membership.role == ROLE_IT
+        context["can_manage_accounts"] = self.membership.role == ROLE_IT
+        context["nav_section"] = self.nav_section
         return context
 
 
 def forbidden(request: HttpRequest, membership: Any = None) -> HttpResponse:
     """A Japanese 403 page inside the console layout (Django's default page is English)."""
-    context = {"membership": membership, "institution": getattr(membership, "institution", None)}
+    role = getattr(membership, "role", None)
+    context = {
+        "membership": membership,
+        "institution": getattr(membership, "institution", None),
+        "role_label": ROLE_LABELS.get(role, role),
+        "can_manage_accounts": role == ROLE_IT,
+    }
     return render(request, "admin_ui/forbidden.html", context, status=403)

@@ -1,4 +1,5 @@
-"""The A03 search as a query: period (JST calendar days), terminal, validity, name or kana; newest first."""
+"""The console searches as queries: results (A03: period in JST days, terminal, validity, name or kana) and the
+audit trail (A06); newest first."""
 
 from __future__ import annotations
 
@@ -46,3 +47,19 @@ def filter_results(results: QuerySet, filters: dict[str, Any]) -> QuerySet:
             compact_name=_without_spaces("name"), compact_kana=_without_spaces("name_kana")
         ).filter(Q(compact_name__icontains=term) | Q(compact_kana__icontains=term))
     return results.order_by("-checked_at", "-id")
+
+
+def filter_audit_events(events: QuerySet, filters: dict[str, Any]) -> QuerySet:
+    """Apply the cleaned ``AuditSearchForm`` data: period in JST days, exact actor ID, terminal, action."""
+    if filters.get("date_from"):
+        events = events.filter(occurred_at__gte=_start_of(filters["date_from"]))
+    if filters.get("date_to"):
+        events = events.filter(occurred_at__lt=_start_of(filters["date_to"] + dt.timedelta(days=1)))
+    actor = (filters.get("actor") or "").strip()
+    if actor:
+        events = events.filter(actor_id__iexact=actor)
+    if filters.get("device"):
+        events = events.filter(device_id=filters["device"])
+    if filters.get("action"):
+        events = events.filter(action=filters["action"])
+    return events.order_by("-occurred_at", "-id")

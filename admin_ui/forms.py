@@ -114,3 +114,174 @@ class RetireDeviceForm(forms.Form):
         label="この端末を廃止すると、端末からの資格確認や結果の送信ができなくなることを確認しました。",
         error_messages={"required": "確認のチェックを入れてください。"},
     )
+
+
+class IssueActivationCodeForm(forms.Form):
+    """A02: the optional name preset for the terminal that will use the code."""
+
+    device_name = forms.CharField(
+        label="端末名（任意）",
+        required=False,
+        max_length=100,
+        help_text="入力すると、このコードで登録した端末にこの名前が付きます。",
+        error_messages={"max_length": "端末名は100文字以内で入力してください。"},
+    )
+
+
+class RenameDeviceForm(forms.Form):
+    name = forms.CharField(
+        label="端末名",
+        max_length=100,
+        error_messages={
+            "required": "端末名を入力してください。",
+            "max_length": "端末名は100文字以内で入力してください。",
+        },
+    )
+
+
+ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9._@-]+$"
+ACCOUNT_ID_MESSAGE = "IDは半角英数字と記号（. _ @ -）の1〜64文字で入力してください。"
+
+
+class AccountPasswordFields(forms.Form):
+    """The new password twice, checked against the T09 rule with the server's own rule function."""
+
+    password = forms.CharField(
+        label="パスワード",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="英大文字・英小文字・数字・記号をすべて含む8〜20文字",
+        error_messages={"required": "パスワードを入力してください。"},
+    )
+    password_confirm = forms.CharField(
+        label="パスワード（確認）",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "確認のため、もう一度パスワードを入力してください。"},
+    )
+
+    def clean_password(self) -> str:
+        from server.institutions.actions import password_rule_errors
+
+        password = self.cleaned_data["password"]
+        errors = password_rule_errors(password)
+        if errors:
+            raise forms.ValidationError(errors, code="password_rule")
+        return password
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        password, confirm = cleaned.get("password"), cleaned.get("password_confirm")
+        if password and confirm is not None and password != confirm:
+            self.add_error("password_confirm", "パスワードが一致しません。")
+        return cleaned
+
+
+class CreateAppAccountForm(AccountPasswordFields):
+    """A04: a new app account of the institution; the ID is unique within it."""
+
+    field_order = ["account_id", "password", "password_confirm"]
+
+    account_id = forms.RegexField(
+        label="ID",
+        regex=ACCOUNT_ID_PATTERN,
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={
+            "required": "IDを入力してください。",
+            "invalid": ACCOUNT_ID_MESSAGE,
+            "max_length": ACCOUNT_ID_MESSAGE,
+        },
+    )
+
+    def __init__(self, *args: Any, institution: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.institution = institution
+
+    def clean_account_id(self) -> str:
+        from server.institutions.models import AppAccount
+
+        account_id = self.cleaned_data["account_id"]
+        if AppAccount.objects.filter(institution=self.institution, account_id=account_id).exists():
+            raise forms.ValidationError("このIDは既に使われています。", code="duplicate_account_id")
+        return account_id
+
+
+class ResetAccountPasswordForm(AccountPasswordFields):
+    """A04: IT sets a new password (the account's lock is lifted with it)."""
+
+
+AUDIT_ACTION_LABELS = {
+    "console_login": "コンソールへのログイン",
+    "console_login_failed": "コンソールへのログイン失敗",
+    "console_results_listed": "資格確認結果の一覧表示",
+    "console_result_viewed": "資格確認結果の詳細表示",
+    "console_results_exported": "資格確認結果のCSV出力",
+    "console_audit_exported": "監査ログのCSV出力",
+    "activation_code_issued": "アクティベーションコードの発行",
+    "activation_code_revoked": "アクティベーションコードの無効化",
+    "device_registered": "端末の登録",
+    "device_registration_refused": "端末の登録拒否",
+    "device_deregistered": "端末の登録解除",
+    "device_retired": "端末の廃止",
+    "device_renamed": "端末名の変更",
+    "app_account_created": "アプリアカウントの作成",
+    "app_account_password_set": "アプリアカウントのパスワード再設定",
+    "app_account_password_changed": "アプリアカウントのパスワード変更",
+    "app_account_unlocked": "アプリアカウントのロック解除",
+    "app_account_locked": "アプリアカウントのロック",
+    "app_account_login_failed": "アプリアカウントのログイン失敗",
+    "institution_created": "医療機関の作成",
+    "staff_user_created": "コンソール利用者の作成",
+}
+ACTOR_TYPE_LABELS = {
+    "staff": "コンソール利用者",
+    "account": "アプリアカウント",
+    "device": "端末",
+    "cli": "コマンド",
+    "system": "システム",
+}
+
+
+def audit_action_label(action: str) -> str:
+    """The Japanese name of an audit action; an action without one is shown by its code."""
+    return AUDIT_ACTION_LABELS.get(action, action)
+
+
+class AuditSearchForm(forms.Form):
+    """A06 filters: period (JST days), actor ID, terminal, action. Invalid input is reported, not ignored."""
+
+    date_from = forms.DateField(
+        label="開始日", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label="終了日", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    actor = forms.CharField(
+        label="操作者ID",
+        required=False,
+        max_length=150,
+        error_messages={"max_length": "操作者IDは150文字以内で入力してください。"},
+    )
+    device = forms.ChoiceField(label="端末", required=False)
+    action = forms.ChoiceField(label="操作", required=False)
+
+    def __init__(self, *args: Any, devices: Any = (), actions: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["device"].choices = [("", "すべての端末")] + [(str(d.pk), d.name) for d in devices]
+        known = sorted(set(AUDIT_ACTION_LABELS) | set(actions), key=audit_action_label)
+        self.fields["action"].choices = [("", "すべての操作")] + [(a, audit_action_label(a)) for a in known]
+        for name in ("device", "action"):
+            self.fields[name].error_messages["invalid_choice"] = "選択肢の中から選んでください。"
+
+    @staticmethod
+    def default_data() -> dict[str, str]:
+        today = timezone.localdate()
+        return {"date_from": (today - dt.timedelta(days=DEFAULT_PERIOD_DAYS)).isoformat(), "date_to": today.isoformat()}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", "終了日は開始日以降の日付を指定してください。")
+        return cleaned

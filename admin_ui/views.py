@@ -1,30 +1,58 @@
-"""Console pages (A01–A03). Views stay thin: access in ``access``, wording in templates, writes in server actions."""
+"""Console pages (A01–A07). Views stay thin: access in ``access``, wording in templates, writes in server actions."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.generic import FormView, TemplateView
+from django.views.generic import FormView, TemplateView, View
 
 from admin_ui.access import ROLE_IT, StaffRequiredMixin, membership_of
-from admin_ui.filters import filter_results
-from admin_ui.forms import ConsoleLoginForm, ResultSearchForm, RetireDeviceForm
-from admin_ui.presenters import result_sections
+from admin_ui.dashboard import dashboard_context
+from admin_ui.exports import csv_response
+from admin_ui.filters import filter_audit_events, filter_results
+from admin_ui.forms import (
+    ACTOR_TYPE_LABELS,
+    AuditSearchForm,
+    ConsoleLoginForm,
+    CreateAppAccountForm,
+    IssueActivationCodeForm,
+    RenameDeviceForm,
+    ResetAccountPasswordForm,
+    ResultSearchForm,
+    RetireDeviceForm,
+    audit_action_label,
+)
+from admin_ui.presenters import IDENTITY_VERIFICATION, result_sections
 from server.audit.actions import record_event
-from server.devices.actions import do_retire_device
-from server.devices.models import Device
+from server.audit.models import AuditEvent
+from server.devices.actions import (
+    do_issue_activation_code,
+    do_rename_device,
+    do_retire_device,
+    do_revoke_activation_code,
+)
+from server.devices.models import ActivationCode, Device
+from server.institutions.actions import do_create_app_account, do_set_app_account_password, do_unlock_app_account
+from server.institutions.models import AppAccount
 from server.results.models import CheckResult
 
 RESULTS_PER_PAGE = 20
+CODES_PER_PAGE = 20
+AUDIT_PER_PAGE = 50
+MAX_EXPORT_ROWS = 10_000  # a synchronous download; bigger ones wait for the background export (S10)
+EXPORT_CHUNK = 1000
 
 
 def _audit(view: StaffRequiredMixin, action: str, *, objects: list[str], detail: dict[str, Any]) -> None:
@@ -88,21 +116,11 @@ class ConsoleLogoutView(auth_views.LogoutView):
 
 class DashboardView(StaffRequiredMixin, TemplateView):
     template_name = "admin_ui/dashboard.html"
+    nav_section = "dashboard"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        today = timezone.localdate()
-        start = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
-        counts = CheckResult.objects.filter(institution=self.institution, checked_at__gte=start).aggregate(
-            total=Count("id"), valid=Count("id", filter=Q(is_valid=True)), invalid=Count("id", filter=Q(is_valid=False))
-        )
-        devices = Device.objects.filter(institution=self.institution)
-        context.update(
-            today=today,
-            today_counts=counts,
-            active_devices=devices.filter(status=Device.STATUS_ACTIVE).count(),
-            all_devices=devices.count(),
-        )
+        context.update(dashboard_context(self.institution))
         return context
 
 
@@ -110,6 +128,7 @@ class DeviceListView(StaffRequiredMixin, TemplateView):
     """A02 basics: every device of the institution, retired and deregistered ones included (they are kept)."""
 
     template_name = "admin_ui/devices.html"
+    nav_section = "devices"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -123,6 +142,7 @@ class DeviceRetireView(StaffRequiredMixin, FormView):
 
     allowed_roles = (ROLE_IT,)
     template_name = "admin_ui/device_retire.html"
+    nav_section = "devices"
     form_class = RetireDeviceForm
 
     def get_device(self):
@@ -147,6 +167,7 @@ class ResultListView(StaffRequiredMixin, TemplateView):
     """A03 basics: every terminal's results of the institution, newest first, filtered and paged."""
 
     template_name = "admin_ui/results.html"
+    nav_section = "results"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -187,6 +208,7 @@ class ResultListView(StaffRequiredMixin, TemplateView):
 
 class ResultDetailView(StaffRequiredMixin, TemplateView):
     template_name = "admin_ui/result_detail.html"
+    nav_section = "results"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -197,3 +219,364 @@ class ResultDetailView(StaffRequiredMixin, TemplateView):
         context["back_query"] = self.request.GET.get("back", "")
         _audit(self, "console_result_viewed", objects=[str(result.pk)], detail={"device": str(result.device_id)})
         return context
+
+
+# --- A02: activation codes and device names (IT) ---
+
+
+def format_activation_code(code: str) -> str:
+    """``1234 5678 9012``: groups of four, easy to read aloud over the phone and to type."""
+    return " ".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+class DeviceRenameView(StaffRequiredMixin, FormView):
+    allowed_roles = (ROLE_IT,)
+    template_name = "admin_ui/device_rename.html"
+    form_class = RenameDeviceForm
+    nav_section = "devices"
+
+    def get_device(self) -> Device:
+        return get_object_or_404(Device, pk=self.kwargs["device_id"], institution=self.institution)
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"name": self.get_device().name}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["device"] = self.get_device()
+        return context
+
+    def form_valid(self, form: RenameDeviceForm) -> HttpResponse:
+        device = self.get_device()
+        old, new = device.name, form.cleaned_data["name"]
+        if new != old:
+            do_rename_device(device, new, by=self.request.user.get_username(), request=self.request)
+            messages.success(self.request, f"端末名を「{old}」から「{new}」に変更しました。")
+        else:
+            messages.info(self.request, "端末名は変更されていません。")
+        return HttpResponseRedirect(reverse("console:devices"))
+
+
+class ActivationCodeListView(StaffRequiredMixin, TemplateView):
+    """Every code of the institution with its state; the code itself is never shown again (only its hash is kept)."""
+
+    allowed_roles = (ROLE_IT,)
+    template_name = "admin_ui/activation_codes.html"
+    nav_section = "devices"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        codes = (
+            ActivationCode.objects.filter(institution=self.institution)
+            .select_related("used_by_device")
+            .order_by("-created_at", "-pk")
+        )
+        page = Paginator(codes, CODES_PER_PAGE).get_page(self.request.GET.get("page"))
+        context.update(page=page, codes=page.object_list, querystring="")
+        return context
+
+
+class ActivationCodeIssueView(StaffRequiredMixin, FormView):
+    """GET: the form; POST: issue and show the code once, in this response only (it is never stored in clear)."""
+
+    allowed_roles = (ROLE_IT,)
+    template_name = "admin_ui/activation_code_issue.html"
+    form_class = IssueActivationCodeForm
+    nav_section = "devices"
+
+    def form_valid(self, form: IssueActivationCodeForm) -> HttpResponse:
+        code, issued = do_issue_activation_code(
+            self.institution,
+            device_name=form.cleaned_data["device_name"].strip() or None,
+            issued_by=self.request.user.get_username(),
+            request=self.request,
+        )
+        context = self.get_context_data(form=form, issued=issued, code=format_activation_code(code))
+        return render(self.request, "admin_ui/activation_code_issued.html", context)
+
+
+class ActivationCodeRevokeView(StaffRequiredMixin, View):
+    allowed_roles = (ROLE_IT,)
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        code = get_object_or_404(ActivationCode, pk=kwargs["code_id"], institution=self.institution)
+        if code.state != "valid":
+            messages.error(request, "このアクティベーションコードは有効ではないため、無効化できません。")
+        else:
+            do_revoke_activation_code(code, by=request.user.get_username(), request=request)
+            messages.success(
+                request, f"アクティベーションコード（{code.created_at:%m/%d %H:%M}発行）を無効化しました。"
+            )
+        return HttpResponseRedirect(reverse("console:activation-codes"))
+
+
+# --- A04: app accounts (IT) ---
+
+
+class AccountListView(StaffRequiredMixin, TemplateView):
+    allowed_roles = (ROLE_IT,)
+    template_name = "admin_ui/accounts.html"
+    nav_section = "accounts"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        now = timezone.now()
+        accounts = AppAccount.objects.filter(institution=self.institution).order_by("account_id")
+        context["accounts"] = [(account, account.is_locked(now)) for account in accounts]
+        return context
+
+
+class AccountCreateView(StaffRequiredMixin, FormView):
+    allowed_roles = (ROLE_IT,)
+    template_name = "admin_ui/account_form.html"
+    form_class = CreateAppAccountForm
+    nav_section = "accounts"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "institution": self.institution}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(heading="アプリアカウントの作成", submit_label="作成する", **kwargs)
+
+    def form_valid(self, form: CreateAppAccountForm) -> HttpResponse:
+        account_id = form.cleaned_data["account_id"]
+        try:
+            with transaction.atomic():
+                do_create_app_account(
+                    self.institution,
+                    account_id,
+                    form.cleaned_data["password"],
+                    by=self.request.user.get_username(),
+                    request=self.request,
+                )
+        except IntegrityError:  # created by someone else between the check and the insert
+            form.add_error("account_id", "このIDは既に使われています。")
+            return self.form_invalid(form)
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"アプリアカウント「{account_id}」を作成しました。")
+        return HttpResponseRedirect(reverse("console:accounts"))
+
+
+class AccountMixin(StaffRequiredMixin):
+    allowed_roles = (ROLE_IT,)
+    nav_section = "accounts"
+
+    def get_account(self) -> AppAccount:
+        return get_object_or_404(AppAccount, pk=self.kwargs["account_pk"], institution=self.institution)
+
+
+class AccountPasswordView(AccountMixin, FormView):
+    template_name = "admin_ui/account_form.html"
+    form_class = ResetAccountPasswordForm
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        account = self.get_account()
+        return super().get_context_data(
+            heading="パスワードの再設定", submit_label="再設定する", account=account, **kwargs
+        )
+
+    def form_valid(self, form: ResetAccountPasswordForm) -> HttpResponse:
+        account = self.get_account()
+        do_set_app_account_password(
+            account, form.cleaned_data["password"], by=self.request.user.get_username(), request=self.request
+        )
+        messages.success(
+            self.request,
+            f"アプリアカウント「{account.account_id}」のパスワードを再設定しました。新しいパスワードを利用者にお伝えください。",
+        )
+        return HttpResponseRedirect(reverse("console:accounts"))
+
+
+class AccountUnlockView(AccountMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        account = self.get_account()
+        if account.is_locked() or account.failed_attempts:
+            do_unlock_app_account(account, by=request.user.get_username(), request=request)
+            messages.success(request, f"アプリアカウント「{account.account_id}」のロックを解除しました。")
+        else:
+            messages.info(request, f"アプリアカウント「{account.account_id}」はロックされていません。")
+        return HttpResponseRedirect(reverse("console:accounts"))
+
+
+# --- A06: the audit trail (read only, both roles) ---
+
+
+class AuditSearchMixin(StaffRequiredMixin):
+    nav_section = "audit"
+
+    def audit_form(self) -> AuditSearchForm:
+        devices = Device.objects.filter(institution=self.institution).order_by("name")
+        actions = AuditEvent.objects.filter(institution=self.institution).values_list("action", flat=True).distinct()
+        data = {**AuditSearchForm.default_data(), **self.request.GET.dict()}
+        return AuditSearchForm(data, devices=devices, actions=list(actions))
+
+    def events(self, form: AuditSearchForm) -> QuerySet:
+        base = AuditEvent.objects.filter(institution=self.institution)
+        return filter_audit_events(base, form.cleaned_data) if form.is_valid() else base.none()
+
+    def device_names(self) -> dict[Any, str]:
+        return dict(Device.objects.filter(institution=self.institution).values_list("pk", "name"))
+
+
+def describe_detail(detail: dict[str, Any]) -> str:
+    """The event's detail as ``key: value`` pairs for a table cell or a CSV column."""
+    if not detail:
+        return ""
+    return json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+
+
+class AuditListView(AuditSearchMixin, TemplateView):
+    template_name = "admin_ui/audit.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = self.audit_form()
+        page = Paginator(self.events(form), AUDIT_PER_PAGE).get_page(self.request.GET.get("page"))
+        names = self.device_names()
+        rows = [
+            {
+                "event": event,
+                "action_label": audit_action_label(event.action),
+                "actor_label": ACTOR_TYPE_LABELS.get(event.actor_type, event.actor_type),
+                "device_name": names.get(event.device_id, "") if event.device_id else "",
+                "detail": describe_detail(event.detail),
+            }
+            for event in page.object_list
+        ]
+        querystring = self.request.GET.copy()
+        querystring.pop("page", None)
+        context.update(form=form, page=page, rows=rows, querystring=querystring.urlencode())
+        return context
+
+
+AUDIT_CSV_HEADER = [
+    "日時",
+    "操作",
+    "操作コード",
+    "操作者の種類",
+    "操作者ID",
+    "端末",
+    "端末ID",
+    "対象",
+    "詳細",
+    "IPアドレス",
+    "リクエストID",
+]
+
+
+class AuditExportView(AuditSearchMixin, View):
+    """The current search as CSV, streamed; the export itself is audited (which filters, how many rows)."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.audit_form()
+        if not form.is_valid():
+            messages.error(request, "検索条件に誤りがあるため、CSVを出力できません。")
+            return HttpResponseRedirect(reverse("console:audit") + "?" + request.GET.urlencode())
+        # Bound by id so rows written while streaming (this export's own event among them) do not slip in.
+        snapshot = self.events(form)
+        last = snapshot.order_by("-id").values_list("id", flat=True).first() or 0
+        events = snapshot.filter(id__lte=last)
+        count = events.count()
+        _audit(self, "console_audit_exported", objects=[], detail={**_filters_detail(form.cleaned_data), "rows": count})
+        names = self.device_names()
+
+        def rows():
+            for event in events.iterator(chunk_size=1000):
+                yield [
+                    jst_datetime_seconds(event.occurred_at),
+                    audit_action_label(event.action),
+                    event.action,
+                    ACTOR_TYPE_LABELS.get(event.actor_type, event.actor_type),
+                    event.actor_id,
+                    names.get(event.device_id, "") if event.device_id else "",
+                    event.device_id or "",
+                    " ".join(str(o) for o in event.object_ids),
+                    describe_detail(event.detail),
+                    event.ip_address or "",
+                    event.request_id or "",
+                ]
+
+        return csv_response(f"監査ログ_{timezone.localdate():%Y%m%d}.csv", AUDIT_CSV_HEADER, rows())
+
+
+def jst_datetime_seconds(value: dt.datetime) -> str:
+    """``2026/11/24 12:34:56`` in JST: a form Excel reads as a date and time."""
+    return timezone.localtime(value).strftime("%Y/%m/%d %H:%M:%S")
+
+
+def _filters_detail(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: (value.isoformat() if hasattr(value, "isoformat") else value) or None
+        for key, value in data.items()
+        if key != "q"
+    }
+
+
+# --- A03: result CSV export ---
+
+RESULT_CSV_HEADER = [
+    "資格確認日時",
+    "氏名",
+    "カナ",
+    "端末",
+    "資格確認結果",
+    "保険者番号",
+    "本人確認の方法",
+    "受信日時",
+    "結果ID",
+]
+
+
+class ResultExportView(StaffRequiredMixin, View):
+    """The current result search as CSV, streamed. The exported ids are written to the audit trail first."""
+
+    nav_section = "results"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        devices = Device.objects.filter(institution=self.institution).order_by("name")
+        form = ResultSearchForm({**ResultSearchForm.default_data(), **request.GET.dict()}, devices=devices)
+        back = reverse("console:results") + "?" + request.GET.urlencode()
+        if not form.is_valid():
+            messages.error(request, "検索条件に誤りがあるため、CSVを出力できません。")
+            return HttpResponseRedirect(back)
+        results = filter_results(CheckResult.objects.filter(institution=self.institution), form.cleaned_data)
+        ids = list(results.values_list("pk", flat=True)[: MAX_EXPORT_ROWS + 1])
+        if len(ids) > MAX_EXPORT_ROWS:
+            messages.error(
+                request, f"出力できるのは{MAX_EXPORT_ROWS:,}件までです。期間や端末で条件を絞ってから出力してください。"
+            )
+            return HttpResponseRedirect(back)
+        detail = {
+            **_filters_detail(form.cleaned_data),
+            "name_searched": bool(form.cleaned_data.get("q")),
+            "rows": len(ids),
+        }
+        _audit(self, "console_results_exported", objects=[str(pk) for pk in ids], detail=detail)
+
+        def rows():
+            # Exactly the audited ids, in the search's order, fetched in chunks.
+            for start in range(0, len(ids), EXPORT_CHUNK):
+                chunk = (
+                    CheckResult.objects.filter(pk__in=ids[start : start + EXPORT_CHUNK])
+                    .select_related("device")
+                    .order_by("-checked_at", "-id")
+                )
+                for result in chunk:
+                    yield [
+                        jst_datetime_seconds(result.checked_at),
+                        result.name,
+                        result.name_kana,
+                        result.device.name,
+                        "資格有効" if result.is_valid else "資格無効",
+                        result.insurer_number,
+                        IDENTITY_VERIFICATION.get(result.identity_verification, result.identity_verification),
+                        jst_datetime_seconds(result.received_at),
+                        result.pk,
+                    ]
+
+        return csv_response(f"資格確認結果_{timezone.localdate():%Y%m%d}.csv", RESULT_CSV_HEADER, rows())

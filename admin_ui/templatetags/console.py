@@ -29,3 +29,11 @@ def jp_date(value: dt.date | str | None) -> str:
         except ValueError:
             return value
     return value.strftime("%Y年%m月%d日")
+
+
+@register.filter
+def jst_datetime_seconds(value: dt.datetime | None) -> str:
+    """``2025年03月24日 12時00分05秒``: the audit trail needs the seconds."""
+    if not value:
+        return ""
+    return timezone.localtime(value).strftime("%Y年%m月%d日 %H時%M分%S秒")

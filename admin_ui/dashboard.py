@@ -1,0 +1,135 @@
+"""The A07 dashboard's figures: checks per JST day and per terminal, the valid/invalid share, terminal health.
+
+Aggregation happens in PostgreSQL (one grouped query per chart), never by loading results into Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from admin_ui.charts import Bar, DayCount, daily_checks_chart, horizontal_bar_chart, share_chart
+
+CHART_DAYS = 30
+STALE_AFTER = dt.timedelta(hours=24)  # an active terminal silent this long needs a look
+HEALTH_SCALE_HOURS = 7 * 24  # the health bars run from "just now" to a week; older ones fill the bar
+
+
+@dataclass(frozen=True)
+class DeviceHealth:
+    device: Any
+    state: str  # ok | stale | never
+    label: str
+    since: str
+
+
+def _ago(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 1:
+        return "1分以内"
+    if minutes < 60:
+        return f"{minutes}分前"
+    if minutes < 48 * 60:
+        return f"{minutes // 60}時間前"
+    return f"{minutes // (24 * 60)}日前"
+
+
+def device_health(devices: list[Any], now: dt.datetime) -> list[DeviceHealth]:
+    """Active terminals, the longest silent first: those are the ones IT must look at."""
+    rows = []
+    for device in devices:
+        if device.last_seen_at is None:
+            rows.append(DeviceHealth(device, "never", "未接続", "—"))
+        elif now - device.last_seen_at >= STALE_AFTER:
+            rows.append(DeviceHealth(device, "stale", "24時間以上接続なし", _ago(now - device.last_seen_at)))
+        else:
+            rows.append(DeviceHealth(device, "ok", "正常", _ago(now - device.last_seen_at)))
+    never = dt.datetime.min.replace(tzinfo=dt.UTC)
+    return sorted(rows, key=lambda row: (row.device.last_seen_at or never, row.device.name))
+
+
+def dashboard_context(institution: Any) -> dict[str, Any]:
+    from server.devices.models import Device
+    from server.results.models import CheckResult
+
+    now = timezone.now()
+    today = timezone.localdate(now)
+    first_day = today - dt.timedelta(days=CHART_DAYS - 1)
+    start = timezone.make_aware(dt.datetime.combine(first_day, dt.time.min))
+    results = CheckResult.objects.filter(institution=institution, checked_at__gte=start)
+
+    per_day = {
+        row["day"]: row
+        for row in results.annotate(day=TruncDate("checked_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(valid=Count("id", filter=Q(is_valid=True)), invalid=Count("id", filter=Q(is_valid=False)))
+    }
+    days = []
+    for offset in range(CHART_DAYS):
+        day = first_day + dt.timedelta(days=offset)
+        row = per_day.get(day, {})
+        days.append(
+            DayCount(f"{day.month}/{day.day}", f"{day:%Y年%m月%d日}", row.get("valid", 0), row.get("invalid", 0))
+        )
+    valid_total = sum(d.valid for d in days)
+    invalid_total = sum(d.invalid for d in days)
+
+    devices = list(Device.objects.filter(institution=institution).order_by("name", "registered_at"))
+    per_device = {row["device_id"]: row["total"] for row in results.values("device_id").annotate(total=Count("id"))}
+    # Active terminals always appear (a terminal with no checks is worth seeing); others only if they checked.
+    terminal_bars = [
+        Bar(d.name, per_device.get(d.pk, 0), f"{per_device.get(d.pk, 0)}件")
+        for d in devices
+        if d.status == Device.STATUS_ACTIVE or per_device.get(d.pk)
+    ]
+    terminal_bars.sort(key=lambda bar: -bar.value)
+
+    health = device_health([d for d in devices if d.status == Device.STATUS_ACTIVE], now)
+    tones = {"ok": "valid", "stale": "warn", "never": "muted"}
+    health_bars = [
+        Bar(
+            row.device.name,
+            HEALTH_SCALE_HOURS
+            if row.device.last_seen_at is None
+            else (now - row.device.last_seen_at).total_seconds() / 3600,
+            f"{row.since}（{row.label}）" if row.state != "never" else row.label,
+            tones[row.state],
+        )
+        for row in health
+    ]
+
+    start_of_today = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
+    today_counts = results.filter(checked_at__gte=start_of_today).aggregate(
+        total=Count("id"), valid=Count("id", filter=Q(is_valid=True)), invalid=Count("id", filter=Q(is_valid=False))
+    )
+    charts: dict[str, SafeString] = {
+        "daily": daily_checks_chart(days),
+        "terminals": horizontal_bar_chart(terminal_bars, title="端末別の資格確認件数", css_class="chart-terminals"),
+        "share": share_chart(valid_total, invalid_total),
+        "health": horizontal_bar_chart(
+            health_bars, title="端末の最終接続からの経過時間", css_class="chart-health", maximum=HEALTH_SCALE_HOURS
+        ),
+    }
+    return {
+        "today": today,
+        "first_day": first_day,
+        "today_counts": today_counts,
+        "active_devices": len(health),
+        "all_devices": len(devices),
+        "stale_devices": sum(1 for row in health if row.state != "ok"),
+        "period_counts": {"total": valid_total + invalid_total, "valid": valid_total, "invalid": invalid_total},
+        "valid_share": round(valid_total * 100 / (valid_total + invalid_total))
+        if valid_total + invalid_total
+        else None,
+        "days": days,
+        "terminal_bars": terminal_bars,
+        "health": health,
+        "charts": charts,
+        "chart_days": CHART_DAYS,
+    }
