@@ -309,3 +309,14 @@ def test_load_card_files(tmp_path, auth_key, auth_cert):
     key, cert = load_card_files(key_path, cert_path)
     assert cert == auth_cert
     assert VirtualCard(key=key, cert_der=cert).cert_der == auth_cert
+
+
+def test_change_pin_after_verify(card):
+    tx(card, SELECT_JPKI)
+    select_ef(card, "0018")
+    assert tx(card, "002401800439383736")[1] == "6982"  # not verified yet
+    tx(card, "002000800431323334")
+    assert tx(card, "00240180033938")[1] == "6A80"  # must stay 4 digits
+    assert tx(card, "002401800439383736")[1] == "9000"
+    assert tx(card, "002000800431323334")[1] == "63C2"
+    assert tx(card, "002000800439383736")[1] == "9000"

@@ -314,6 +314,8 @@ class VirtualCard:
             return self._read_binary(p1, p2, lc_data, le)
         if cla == 0x00 and ins == 0x20:
             return self._verify(p1, p2, lc_data, le)
+        if cla == 0x00 and ins == 0x24:
+            return self._change_pin(p1, p2, lc_data)
         if cla == 0x80 and ins == 0x2A:
             return self._sign(p1, p2, lc_data)
         return b"", SW_INS_NOT_SUPPORTED
@@ -410,6 +412,22 @@ class VirtualCard:
         pin.tries_left -= 1
         self._verified.discard((self._ap or "", self._ef or 0))
         return b"", (0x63, 0xC0 | pin.tries_left)
+
+    def _change_pin(self, p1: int, p2: int, data: bytes | None) -> tuple[bytes, tuple[int, int]]:
+        """CHANGE REFERENCE DATA `00 24 01 80 <new PIN>`: only right after a VERIFY of the same PIN EF."""
+        if p1 != 0x01 or p2 != 0x80:
+            return b"", SW_WRONG_P1P2
+        if data is None:
+            return b"", SW_WRONG_LENGTH
+        pin = self._pins().get(self._ef) if self._ef is not None else None
+        if pin is None:
+            return b"", SW_NO_CURRENT_EF
+        if (self._ap or "", self._ef or 0) not in self._verified:
+            return b"", SW_SECURITY_NOT_SATISFIED
+        if len(data) != len(pin.value) and self._ef in (EF_AUTH_PIN, EF_KENHOJO_PIN):
+            return b"", SW_WRONG_DATA  # 4-digit PINs stay 4 digits
+        pin.value = bytes(data)
+        return b"", SW_OK
 
     def _sign(self, p1: int, p2: int, data: bytes | None) -> tuple[bytes, tuple[int, int]]:
         if p1 != 0x00 or p2 != 0x80:
