@@ -316,7 +316,7 @@ def test_change_pin_after_verify(card):
     select_ef(card, "0018")
     assert tx(card, "002401800439383736")[1] == "6982"  # not verified yet
     tx(card, "002000800431323334")
-    assert tx(card, "00240180033938")[1] == "6A80"  # must stay 4 digits
+    assert tx(card, "0024018003393837")[1] == "6A80"  # must stay 4 digits
     assert tx(card, "002401800439383736")[1] == "9000"
     assert tx(card, "002000800431323334")[1] == "63C2"
     assert tx(card, "002000800439383736")[1] == "9000"
