@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -66,7 +67,8 @@ def do_set_registration(person: InsuredPerson, registration: str) -> InsuredPers
 
 def registration_delay_seconds() -> int:
     """How long the sandbox's 保険証利用登録 stays 処理中 (a worker runs it after this countdown)."""
-    return int(getattr(settings, "SANDBOX_REGISTRATION_DELAY_SECONDS", 5))
+    configured = getattr(settings, "SANDBOX_REGISTRATION_DELAY_SECONDS", None)
+    return int(configured if configured is not None else os.environ.get("SANDBOX_REGISTRATION_DELAY_SECONDS", "5"))
 
 
 @transaction.atomic
