@@ -47,8 +47,9 @@ def notices_for_device(
 
 
 def notice_for_device(device: Device, notice_id: int, now: datetime.datetime | None = None) -> Notice:
-    """One notice the device may see; anything else (unknown, another institution's, outside its window) is 404."""
-    notice = Notice.objects.visible_to(device, now).filter(pk=notice_id).first()
+    """One notice the device may see, with ``read_at``; anything else (unknown, another institution's, outside its
+    window) is 404."""
+    notice = notices_for_device(device, now=now).filter(pk=notice_id).first()
     if notice is None:
         raise ApiError("not_found", "対象のお知らせが見つかりません。", 404)
     return notice

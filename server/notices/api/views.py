@@ -12,7 +12,6 @@ from server.common.errors import ApiError
 from server.common.schema import SIGNED_ERRORS, error_response, with_server_time
 from server.devices.api.base import DeviceAPIView
 from server.devices.authentication import DeviceSignatureAuthentication
-from server.devices.models import Device
 from server.devices.permissions import IsActiveDevice
 from server.notices.actions import do_mark_notice_read
 from server.notices.api.serializers import (
@@ -33,7 +32,7 @@ from server.notices.filtersets import (
     parse_flag,
     validation_error,
 )
-from server.notices.models import Document, Notice, parse_version
+from server.notices.models import Document, parse_version
 
 
 class NoticeListView(DeviceAPIView):
@@ -58,7 +57,7 @@ class NoticeDetailView(DeviceAPIView):
         responses={200: NoticeDetailSerializer, 404: error_response("not_found"), **SIGNED_ERRORS},
     )
     def get(self, request: Request, notice_id: int) -> Response:
-        notice = _with_read_at(notice_for_device(self.device, notice_id), self.device)
+        notice = notice_for_device(self.device, notice_id)
         return Response(with_server_time(NoticeSerializer(notice).data))
 
 
@@ -74,12 +73,6 @@ class NoticeReadView(DeviceAPIView):
         read = do_mark_notice_read(notice, self.device)
         body = {"id": notice.pk, "read": True, "read_at": serializers.DateTimeField().to_representation(read.read_at)}
         return Response(with_server_time(body))
-
-
-def _with_read_at(notice: Notice, device: Device) -> Notice:
-    read = notice.reads.filter(device=device).first()
-    notice.read_at = read.read_at if read else None
-    return notice
 
 
 class SignedIfPresent(IsActiveDevice):
