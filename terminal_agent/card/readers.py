@@ -107,6 +107,8 @@ class _DaemonWorker:
                     future.set_result(function(*args))
                 except BaseException as exc:
                     future.set_exception(exc)
+            # Drop our references: the bound method would keep its connection (and PC/SC handles) alive.
+            item = future = function = args = None
 
     def submit(self, function: Callable, *args: object) -> Future:
         future: Future = Future()
@@ -130,6 +132,12 @@ class PcscConnection:
         self.transmit_timeout = transmit_timeout
         self._worker = _DaemonWorker(f"pcsc-transmit {reader_name}")
         self._broken = False
+        self._closed = False
+
+    def __del__(self) -> None:
+        # pcsc-lite allows few contexts per process: a caller that forgets disconnect() must not exhaust them.
+        with contextlib.suppress(Exception):
+            self.disconnect()
 
     def __repr__(self) -> str:
         return f"PcscConnection(reader={self.reader_name!r})"
@@ -138,7 +146,7 @@ class PcscConnection:
         return _scard().SCardTransmit(self._handle, self._protocol, apdu)
 
     def transmit(self, apdu: list[int]) -> tuple[list[int], int, int]:
-        if self._broken:
+        if self._broken or self._closed:
             raise errors.CardRemoved()
         future = self._worker.submit(self._raw_transmit, list(apdu))
         try:
@@ -157,6 +165,9 @@ class PcscConnection:
         return list(response[:-2]), response[-2], response[-1]
 
     def disconnect(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         scard = _scard()
         with contextlib.suppress(Exception):
             scard.SCardDisconnect(self._handle, scard.SCARD_LEAVE_CARD)

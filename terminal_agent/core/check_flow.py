@@ -25,7 +25,7 @@ from typing import Any
 
 from contracts.result_schema import result_errors
 from terminal_agent.core.api_client import ApiClient, ApiFailure
-from terminal_agent.core.readers import CardAccessError, ReaderProvider
+from terminal_agent.core.readers import ReaderProvider
 from terminal_agent.core.store import LocalStore
 
 log = logging.getLogger(__name__)
@@ -124,8 +124,6 @@ class CheckOutcome:
 
 def card_failure(exc: Exception, card: Any | None = None) -> CheckFailure:
     """Map the card layer's typed errors (``terminal_agent.card.errors``) to a screen message."""
-    if isinstance(exc, CardAccessError):
-        return CheckFailure("card", exc.message, exc.code)
     from terminal_agent.card import errors as card_errors
 
     if isinstance(exc, card_errors.PinLocked):
@@ -171,8 +169,19 @@ class CheckService:
         reader = self.store.get_setting("reader.selected")
         try:
             connection = self.readers.connect(reader)
-        except CardAccessError as exc:
+        except Exception as exc:
             raise card_failure(exc) from exc
+        try:
+            return self._perform(connection, method, pin, consent_specific_diseases)
+        finally:
+            disconnect = getattr(connection, "disconnect", None)
+            if disconnect is not None:
+                try:
+                    disconnect()
+                except Exception:  # the card or reader may already be gone
+                    log.debug("disconnect failed", exc_info=True)
+
+    def _perform(self, connection: Any, method: Method, pin: str | None, consent_specific_diseases: bool) -> CheckOutcome:
         card = self.card_factory(connection)
         try:
             card.select_ap()

@@ -1,24 +1,18 @@
-"""Where the card connection comes from: PC/SC readers through pyscard, or an in-process virtual card.
+"""Where the card connection comes from, over the card layer's reader backends (``terminal_agent.card.readers``).
 
-Both give the terminal core an object with ``transmit(apdu) -> (data, sw1, sw2)``, the shape ``JpkiCard`` wants.
+``PcscReaderProvider`` uses the real readers through pcscd; ``InProcessReaderProvider`` holds one virtual card in this
+process (tests, demo). Both hand the core a connection with ``transmit(apdu) -> (data, sw1, sw2)``, the shape
+``JpkiCard`` wants, and raise the card layer's typed errors (``NoReader``, ``NoCard``, ``NoService``…), each carrying
+a Japanese message for the screen.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-MSG_NO_READER = "カードリーダーが見つかりません。カードリーダーの接続を確認してください。"
-MSG_NO_CARD = "マイナンバーカードを読み取れませんでした。カードリーダーにマイナンバーカードをセットしてから、読み取り開始をクリックしてください。"
-MSG_NO_SERVICE = "カードリーダーを利用できません。スマートカードサービスが起動しているか確認してください。"
+from terminal_agent.card import errors
 
-
-class CardAccessError(Exception):
-    """No reader, no card, no PC/SC service: a Japanese message for the screen."""
-
-    def __init__(self, message: str, code: str = "card_unavailable"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+CONNECT_TIMEOUT = 3.0
 
 
 class ReaderProvider(Protocol):
@@ -27,56 +21,60 @@ class ReaderProvider(Protocol):
     def connect(self, reader_name: str | None) -> Any: ...
 
 
-class PcscReaderProvider:
-    """The real readers through pyscard (C01)."""
+class BackendReaderProvider:
+    """Adapts a ``ReaderBackend`` (PcscBackend, InProcessReader, MultiBackend) to the core's needs."""
+
+    def __init__(self, backend: Any, *, connect_timeout: float = CONNECT_TIMEOUT):
+        self.backend = backend
+        self.connect_timeout = connect_timeout
 
     def list_readers(self) -> list[str]:
-        try:
-            from smartcard.System import readers
-        except ImportError as exc:
-            raise CardAccessError(MSG_NO_SERVICE, "pcsc_missing") from exc
-        try:
-            return [str(r) for r in readers()]
-        except Exception as exc:  # EstablishContextException when pcscd is not running
-            raise CardAccessError(MSG_NO_SERVICE, "pcsc_unavailable") from exc
+        return self.backend.list_readers()
 
     def connect(self, reader_name: str | None) -> Any:
-        from smartcard.System import readers
-
-        try:
-            available = readers()
-        except Exception as exc:
-            raise CardAccessError(MSG_NO_SERVICE, "pcsc_unavailable") from exc
-        if not available:
-            raise CardAccessError(MSG_NO_READER, "no_reader")
-        chosen = next((r for r in available if str(r) == reader_name), None) if reader_name else available[0]
-        if chosen is None:
-            raise CardAccessError(MSG_NO_READER, "reader_gone")
-        connection = chosen.createConnection()
-        try:
-            connection.connect()
-        except Exception as exc:  # NoCardException, CardConnectionException
-            raise CardAccessError(MSG_NO_CARD, "no_card") from exc
-        return connection
+        """The selected reader (T05); with none selected yet, the first one present."""
+        names = self.backend.list_readers()
+        if not names:
+            raise errors.NoReader()
+        name = reader_name if reader_name else names[0]
+        if name not in names:
+            raise errors.NoReader()  # the chosen reader was unplugged: say so rather than read another desk's card
+        return self.backend.connect(name, timeout=self.connect_timeout)
 
 
-class InProcessReaderProvider:
-    """One virtual reader holding one card object (anything with ``transmit``), for tests and the demo."""
+class PcscReaderProvider(BackendReaderProvider):
+    """The real PC/SC readers (C01)."""
 
-    READER_NAME = "Virtual My Number Reader (in-process)"
+    def __init__(self, *, connect_timeout: float = CONNECT_TIMEOUT):
+        from terminal_agent.card.readers import PcscBackend
 
-    def __init__(self, card: Any, reader_name: str = READER_NAME, *, simulate_biometric: bool = True):
-        self.card = card
-        self.reader_name = reader_name
+        super().__init__(PcscBackend(), connect_timeout=connect_timeout)
+
+
+class InProcessReaderProvider(BackendReaderProvider):
+    """One in-process reader holding a ``VirtualCard`` (or nothing); ``provider.card = other`` swaps the card."""
+
+    def __init__(self, card: Any = None, *, connect_timeout: float = 0.5, simulate_biometric: bool = True):
+        from terminal_agent.card.readers import InProcessReader
+
+        super().__init__(InProcessReader(card=card), connect_timeout=connect_timeout)
         # The iPhone asks its owner for Face ID before it signs; the virtual phone "approves" when it is read.
         self.simulate_biometric = simulate_biometric
 
-    def list_readers(self) -> list[str]:
-        return [self.reader_name]
+    @property
+    def card(self) -> Any:
+        return self.backend.card
+
+    @card.setter
+    def card(self, card: Any) -> None:
+        if card is None:
+            self.backend.remove()
+        else:
+            self.backend.insert(card)
 
     def connect(self, reader_name: str | None) -> Any:
-        if self.card is None:
-            raise CardAccessError(MSG_NO_CARD, "no_card")
-        if self.simulate_biometric and getattr(self.card, "profile", "") == "iphone":
-            self.card.approve_biometric()
-        return self.card
+        connection = super().connect(reader_name)
+        card = self.backend.card
+        if self.simulate_biometric and getattr(card, "profile", "") == "iphone":
+            card.approve_biometric()
+        return connection

@@ -8,11 +8,11 @@ from typing import Any
 
 from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox, QStackedWidget
 
+from terminal_agent.card.errors import CardError
 from terminal_agent.core.api_client import ApiFailure
 from terminal_agent.core.app import RegistrationFailed, TerminalCore
 from terminal_agent.core.check_flow import CONFIRM_TEXT, METHOD_LABELS, CheckFailure, CheckFlow, Method, Step
 from terminal_agent.core.passcode import MSG_WRONG, PasscodeError
-from terminal_agent.core.readers import CardAccessError
 from terminal_agent.core.search import SearchCriteria, SearchError
 from terminal_agent.ui.c_04_01_w import ResultScreen
 from terminal_agent.ui.card_read import CardReadScreen
@@ -291,7 +291,7 @@ class MainWindow(QMainWindow):
                 self.dialog("カードリーダー選択", "カードリーダーが選択されました。")
 
         def failed(error: Exception) -> None:
-            self.dialog("カードリーダー選択", error.message if isinstance(error, CardAccessError) else str(error))
+            self.dialog("カードリーダー選択", error.message if isinstance(error, CardError) else str(error))
 
         self.gateway.run(self.core.list_readers, on_done=chosen, on_error=failed)
 
