@@ -164,3 +164,22 @@ def test_apdu_round_trip_is_fast(pcsc, vpcd_card):
             jpki.select_ap()
         per_apdu = (time.perf_counter() - started) / 50
         assert per_apdu < 0.015, f"{per_apdu * 1000:.1f} ms per APDU"
+
+
+def test_forgotten_connections_do_not_exhaust_pcsc(pcsc, vpcd_card):
+    """pcsc-lite refuses the 200th open context of a process; connections dropped without disconnect() are released
+    (and their transmit threads end)."""
+    import threading
+
+    card, _ = vpcd_card
+    threads_before = threading.active_count()
+    for _ in range(250):
+        connection = pcsc.connect(VPCD_READER)
+        jpki = JpkiCard(connection)
+        jpki.select_ap()
+        del jpki, connection
+    assert wait_for(lambda: threading.active_count() <= threads_before + 2)
+    with pcsc.connect(VPCD_READER) as connection:
+        jpki = JpkiCard(connection)
+        jpki.select_ap()
+        assert jpki.read_auth_certificate() == card.cert_der
