@@ -87,9 +87,7 @@ def do_request_registration(person: InsuredPerson, *, device_id: str | None = No
 @transaction.atomic
 def do_complete_registration(request_id: str) -> RegistrationRequest | None:
     """Finish a registration: 完了 (the card may be used as 保険証) or 失敗 for persons flagged to fail."""
-    request = (
-        RegistrationRequest.objects.select_for_update().select_related("person").filter(pk=request_id).first()
-    )
+    request = RegistrationRequest.objects.select_for_update().select_related("person").filter(pk=request_id).first()
     if request is None or request.status != RegistrationRequest.Status.PROCESSING:
         return request  # unknown, or already finished (a redelivered task is harmless)
     person = request.person

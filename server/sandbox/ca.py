@@ -131,7 +131,9 @@ def _write_public(path: Path, data: bytes) -> None:
 
 
 def _key_pem(key: rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _load_key(path: Path) -> rsa.RSAPrivateKey:
@@ -202,9 +204,7 @@ class TestJpkiCa:
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(ca_usage, critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(issuer_key.public_key()), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False
-            )
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
             .sign(root_key, hashes.SHA256())
         )
         _write_private(directory / "root.key.pem", _key_pem(root_key))
@@ -241,9 +241,15 @@ class TestJpkiCa:
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, content_commitment=False, key_encipherment=False,
-                    data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                    encipher_only=False, decipher_only=False,
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),  # fmt: skip
                 critical=True,
             )
@@ -339,7 +345,9 @@ def get_ca() -> TestJpkiCa:
         return ca
 
 
-def issue_card_certificate(not_before: dt.datetime, not_after: dt.datetime) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+def issue_card_certificate(
+    not_before: dt.datetime, not_after: dt.datetime
+) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     """Issue a card key and certificate from the sandbox CA."""
     return get_ca().issue_card_certificate(not_before, not_after)
 

@@ -37,7 +37,9 @@ class Sex(models.TextChoices):  # OQSCD007
 class Insurer(models.Model):
     """保険者."""
 
-    number = models.CharField("保険者番号", max_length=8, unique=True, validators=[EIGHT_DIGITS, validate_insurer_number])
+    number = models.CharField(
+        "保険者番号", max_length=8, unique=True, validators=[EIGHT_DIGITS, validate_insurer_number]
+    )
     name = models.CharField("保険者名", max_length=200)
 
     class Meta:
@@ -165,9 +167,7 @@ class Qualification(models.Model):
         "負担割合 (後期高齢者)", max_length=3, blank=True, validators=[THREE_DIGIT_RATIO]
     )
     preschool = models.BooleanField("未就学", default=False)
-    validity = models.CharField(
-        "資格有効性", max_length=1, choices=Validity.choices, default=Validity.VALID
-    )
+    validity = models.CharField("資格有効性", max_length=1, choices=Validity.choices, default=Validity.VALID)
 
     # 高齢受給者証 (ages 70–74)
     elderly_certificate_date = models.DateField("高齢受給者証 交付年月日", null=True, blank=True)

@@ -71,7 +71,9 @@ def export_roster(out: IO[str], people: Iterable[InsuredPerson] | None = None) -
         qualification = person.current_qualification()
         row = {name: _cell(getattr(person, name)) for name in PERSON_FIELDS}
         if qualification is not None:
-            payer = qualification.public_assistance_office if qualification.is_medical_assistance else qualification.insurer
+            payer = (
+                qualification.public_assistance_office if qualification.is_medical_assistance else qualification.insurer
+            )
             row["payer_number"] = payer.payer_number if qualification.is_medical_assistance else payer.number
             row["payer_name"] = payer.name
             row.update({name: _cell(getattr(qualification, name)) for name in QUALIFICATION_FIELDS})

@@ -76,7 +76,9 @@ class QualificationQuerySerializer(serializers.Serializer):
 
 
 class QualificationAnswerSerializer(serializers.Serializer):
-    result = serializers.JSONField(help_text="qualification result document (contracts/qualification_result.schema.json)")
+    result = serializers.JSONField(
+        help_text="qualification result document (contracts/qualification_result.schema.json)"
+    )
     server_time = serializers.DateTimeField()
 
 

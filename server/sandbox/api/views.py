@@ -108,7 +108,11 @@ class RegistrationDetailView(DeviceAPIView):
     @extend_schema(
         operation_id="sandbox_registrations_retrieve",
         summary="State of a 保険証利用登録: processing / failed / completed",
-        responses={200: RegistrationSerializer, 404: error_response(ERRORS["registration_unknown"].code), **SIGNED_ERRORS},
+        responses={
+            200: RegistrationSerializer,
+            404: error_response(ERRORS["registration_unknown"].code),
+            **SIGNED_ERRORS,
+        },
     )
     def get(self, request: Request, registration_id) -> Response:
         registration = RegistrationRequest.objects.filter(pk=registration_id, device_id=self.device.pk).first()

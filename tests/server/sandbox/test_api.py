@@ -73,14 +73,18 @@ def test_visual_query_for_the_invalid_person(terminal, demo_cards):
 def test_not_registered_answers_6002(terminal, demo_cards):
     response = terminal.call("POST", QUALIFICATIONS, query_body(demo_cards["未登録 花子"], new_challenge(terminal)))
     assert error_code(response) == "E-C-04-02-A-6002"
-    assert response.json()["error"]["message"].startswith("マイナンバーカードを保険証として利用するための登録が必要です。")
+    assert response.json()["error"]["message"].startswith(
+        "マイナンバーカードを保険証として利用するための登録が必要です。"
+    )
 
 
 def test_replayed_challenge(terminal, demo_cards):
     card = demo_cards["資格 太郎"]
     challenge = new_challenge(terminal)
     assert terminal.call("POST", QUALIFICATIONS, query_body(card, challenge)).status_code == 200
-    assert error_code(terminal.call("POST", QUALIFICATIONS, query_body(card, challenge))) == ERRORS["challenge_used"].code
+    assert (
+        error_code(terminal.call("POST", QUALIFICATIONS, query_body(card, challenge))) == ERRORS["challenge_used"].code
+    )
 
 
 def test_challenge_of_another_terminal(terminal, second_terminal, demo_cards):

@@ -43,7 +43,9 @@ def test_card_certificate_shape():
     cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
     assert len(cn) == 20 and cn.isalnum()
     assert cert.issuer == ca.get_ca().issuer_cert.subject
-    assert ca.get_ca().load_card_key(cert.serial_number).public_key().public_numbers() == key.public_key().public_numbers()
+    assert (
+        ca.get_ca().load_card_key(cert.serial_number).public_key().public_numbers() == key.public_key().public_numbers()
+    )
 
 
 @pytest.mark.parametrize(
@@ -90,7 +92,11 @@ def test_foreign_certificate_is_untrusted():
     name = ca.get_ca().issuer_cert.subject  # same issuer name, different key
     cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"), x509.NameAttribute(NameOID.COMMON_NAME, "X" * 20)]))
+        .subject_name(
+            x509.Name(
+                [x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"), x509.NameAttribute(NameOID.COMMON_NAME, "X" * 20)]
+            )
+        )
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())

@@ -23,16 +23,24 @@ def test_roster_has_the_manual_people(demo_cards):
     taro = InsuredPerson.objects.get(name="資格 太郎")
     qualification = taro.current_qualification()
     assert (taro.name_kana, taro.birthdate.isoformat(), taro.sex, taro.reference_number) == (
-        "シカク タロウ", "1952-01-01", "1", "1234567890000001",
+        "シカク タロウ",
+        "1952-01-01",
+        "1",
+        "1234567890000001",
     )
     assert (qualification.insurer.name, qualification.symbol, qualification.number, qualification.branch_number) == (
-        "限定資格保険組合", "1234", "12345678", "02",
+        "限定資格保険組合",
+        "1234",
+        "12345678",
+        "02",
     )
     assert InsuredPerson.objects.get(name="資格 無効子").current_qualification().validity == "2"
     for _slug, name, *_ in SEARCH_LIST:
         assert name in demo_cards
     assert {card.profile for card in demo_cards.values()} == {"physical", "android", "iphone"}
-    assert all(card.pin == "1234" and card.key_path.exists() and card.cert_path.exists() for card in demo_cards.values())
+    assert all(
+        card.pin == "1234" and card.key_path.exists() and card.cert_path.exists() for card in demo_cards.values()
+    )
 
 
 def test_seeding_again_changes_nothing(demo_cards, card_dir):

@@ -56,10 +56,15 @@ def test_shikaku_taro_by_pin_matches_the_manual(demo_cards):
     assert block["insurer_name"] == "限定資格保険組合"
     assert block["insurer_number"] == "06131239"
     assert (block["insured_card_symbol"], block["insured_identification_number"], block["insured_branch_number"]) == (
-        "1234", "12345678", "02",
+        "1234",
+        "12345678",
+        "02",
     )
     assert (block["name"], block["name_kana"], block["birthdate"], block["sex1"]) == (
-        "資格 太郎", "シカク タロウ", "1952-01-01", "1",
+        "資格 太郎",
+        "シカク タロウ",
+        "1952-01-01",
+        "1",
     )
     assert block["insured_card_valid_date"] == "2023-04-01"
     assert block["insured_card_expiration_date"] == "2027-03-31"
@@ -144,7 +149,11 @@ def test_consent_decides_specific_diseases(demo_cards, consent, expected):
 
 def test_three_specific_diseases(demo_cards):
     block = answer(card_query(demo_cards["資格 三疾"], consent=True))["result_of_qualification_confirmation"]
-    assert [d["specific_diseases_disease_category"] for d in block["specific_diseases_certificate_list"]] == ["1", "2", "3"]
+    assert [d["specific_diseases_disease_category"] for d in block["specific_diseases_certificate_list"]] == [
+        "1",
+        "2",
+        "3",
+    ]
     assert block["specific_diseases_certificate_list"][0]["specific_diseases_self_pay"] == 10000
 
 
@@ -152,7 +161,9 @@ def test_variants(demo_cards):
     child = answer(card_query(demo_cards["資格 未来"]))["result_of_qualification_confirmation"]
     assert child["preschool_classification"] == "1" and child["personal_family_classification"] == "2"
     late = answer(card_query(demo_cards["資格 長寿"]))["result_of_qualification_confirmation"]
-    assert late["insured_partial_contribution_ratio"] == "010" and late["insurer_name"] == "東京都後期高齢者医療広域連合"
+    assert (
+        late["insured_partial_contribution_ratio"] == "010" and late["insurer_name"] == "東京都後期高齢者医療広域連合"
+    )
     elderly = answer(card_query(demo_cards["資格 高齢"]))["result_of_qualification_confirmation"]
     assert elderly["elderly_recipient_certificate_info"]["elderly_recipient_contribution_ratio"] == "020"
     assistance = answer(card_query(demo_cards["保護 太郎"]))["result_of_qualification_confirmation"]
@@ -176,7 +187,9 @@ def test_smartphones(demo_cards):
 
 def test_bad_signature(demo_cards):
     query = card_query(demo_cards["資格 太郎"])
-    assert error_of(dataclasses.replace(query, signature=query.signature[:-1] + b"\0")).code == code("signature_invalid")
+    assert error_of(dataclasses.replace(query, signature=query.signature[:-1] + b"\0")).code == code(
+        "signature_invalid"
+    )
     other = card_query(demo_cards["鈴木 次郎"])
     # a signature by another card's key over this challenge
     forged = dataclasses.replace(other, signature=sign_challenge(demo_cards["資格 太郎"], other.challenge))
@@ -227,7 +240,11 @@ def _self_made_certificate(issuer: x509.Name, issuer_key: rsa.RSAPrivateKey, key
     now = timezone.now()
     cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"), x509.NameAttribute(NameOID.COMMON_NAME, "F" * 20)]))
+        .subject_name(
+            x509.Name(
+                [x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"), x509.NameAttribute(NameOID.COMMON_NAME, "F" * 20)]
+            )
+        )
         .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -243,7 +260,9 @@ def test_foreign_certificate_is_untrusted(demo_cards):
     # claims the sandbox issuer's name, but is signed by its own key
     der = _self_made_certificate(get_ca().issuer_cert.subject, key, key)
     query = card_query(demo_cards["資格 太郎"])
-    forged = dataclasses.replace(query, certificate=der, signature=key.sign(query.challenge, padding.PKCS1v15(), hashes.SHA256()))
+    forged = dataclasses.replace(
+        query, certificate=der, signature=key.sign(query.challenge, padding.PKCS1v15(), hashes.SHA256())
+    )
     assert error_of(forged).code == code("certificate_untrusted")
 
 

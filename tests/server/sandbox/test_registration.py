@@ -92,6 +92,9 @@ def test_registration_over_http(terminal, second_terminal, demo_cards, django_ca
     assert response.status_code == 404 and response.json()["error"]["code"] == ERRORS["registration_unknown"].code
     # already registered now
     challenge = base64.b64decode(terminal.call("POST", "/sandbox/onshi/v1/challenges", {}).json()["challenge"])
-    body.update(challenge=base64.b64encode(challenge).decode(), signature=base64.b64encode(sign_challenge(card, challenge)).decode())
+    body.update(
+        challenge=base64.b64encode(challenge).decode(),
+        signature=base64.b64encode(sign_challenge(card, challenge)).decode(),
+    )
     response = terminal.call("POST", REGISTRATIONS, body)
     assert response.status_code == 409 and response.json()["error"]["code"] == ERRORS["already_registered"].code
