@@ -97,8 +97,13 @@ def do_publish_notice(
 
 
 def do_end_notice(notice: Notice, *, ended_by: str = "", request: Any = None) -> Notice:
-    """End a notice's publication now. A notice not yet started gets a window in the past, so it never shows."""
+    """End a notice's publication now. A notice not yet started gets a window in the past, so it never shows.
+
+    A notice that has already ended is left as it is (its recorded end stays true).
+    """
     now = timezone.now()
+    if notice.publish_until is not None and notice.publish_until <= now:
+        return notice
     if notice.publish_from >= now:
         notice.publish_from = now - datetime.timedelta(microseconds=1)
     notice.publish_until = now
@@ -110,6 +115,9 @@ def do_end_notice(notice: Notice, *, ended_by: str = "", request: Any = None) ->
 
 def do_mark_notice_read(notice: Notice, device: Device) -> NoticeRead:
     """Mark ``notice`` read on ``device``; idempotent, and safe against concurrent retries (unique constraint)."""
+    if notice.institution_id not in (None, device.institution_id):
+        # The views only hand over visible notices; this keeps another institution's notice out of reach (S11).
+        raise ValueError("a notice of another institution")
     read, _ = NoticeRead.objects.get_or_create(notice=notice, device=device)
     return read
 

@@ -55,6 +55,21 @@ def test_a_notice_with_an_end_is_shown_until_that_end(terminal, institution):
     assert listing(terminal)["notices"] == []
 
 
+def test_ending_an_ended_notice_keeps_its_end(institution):
+    ended = publish("終了済み", institution, publish_from=ago(days=2), publish_until=ago(days=1))
+    until = ended.publish_until
+    do_end_notice(ended)
+    ended.refresh_from_db()
+    assert ended.publish_until == until
+
+
+def test_a_device_cannot_be_marked_as_reading_another_institutions_notice(foreign_terminal, notices):
+    device = Device.objects.get(pk=foreign_terminal.device_id)
+    with pytest.raises(ValueError):
+        do_mark_notice_read(notices["own"], device)
+    assert do_mark_notice_read(notices["global"], device).device == device
+
+
 def test_ending_a_scheduled_notice_means_it_never_shows(terminal, institution):
     scheduled = publish("予定", institution, publish_from=ahead(minutes=1))
     do_end_notice(scheduled)
