@@ -320,3 +320,19 @@ def test_change_pin_after_verify(card):
     assert tx(card, "002401800439383736")[1] == "9000"
     assert tx(card, "002000800431323334")[1] == "63C2"
     assert tx(card, "002000800439383736")[1] == "9000"
+
+
+def test_load_card_dir(tmp_path, auth_key, auth_cert):
+    from cryptography.hazmat.primitives import serialization
+
+    from terminal_agent.card.virtual import load_card_dir
+
+    (tmp_path / "key.pem").write_bytes(
+        auth_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    (tmp_path / "cert.der").write_bytes(auth_cert)
+    (tmp_path / "ca.der").write_bytes(b"ca")
+    key, cert, ca = load_card_dir(tmp_path)
+    assert cert == auth_cert and ca == b"ca"

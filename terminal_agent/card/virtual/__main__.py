@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 
-from .card import Faults, VirtualCard, load_card_files
+from .card import Faults, VirtualCard, load_card_dir, load_card_files
 from .vpcd import VpcdClient
 
 
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cert", help="user-auth certificate (DER or PEM)")
     parser.add_argument("--key", help="user-auth private key (PEM)")
     parser.add_argument("--ca-cert", help="CA certificate for EF 000B (DER)")
+    parser.add_argument("--card-dir", help="directory with key.pem, cert.der, ca.der (sandbox write_card_files)")
     parser.add_argument("--remove-after", type=int, help="fault: card leaves after N APDUs")
     parser.add_argument("--delay", type=float, default=0.0, help="fault: seconds of delay per APDU")
     parser.add_argument("--garble-at", type=int, action="append", metavar="N",
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--pin must be 4 digits")
 
     key = cert_der = ca_der = None
+    if args.card_dir:
+        key, cert_der, ca_der = load_card_dir(args.card_dir)
     if args.cert:
         key, cert_der = load_card_files(args.key, args.cert)
     if args.ca_cert:

@@ -482,3 +482,11 @@ def load_card_files(key_path: str | Path, cert_path: str | Path) -> tuple[rsa.RS
     if cert.public_key().public_numbers() != key.public_key().public_numbers():
         raise ValueError("certificate and key do not match")
     return key, cert_bytes
+
+
+def load_card_dir(directory: str | Path) -> tuple[rsa.RSAPrivateKey, bytes, bytes | None]:
+    """`key.pem`, `cert.der` and (if present) the issuer's `ca.der`, as the sandbox's `write_card_files` lays them out."""
+    directory = Path(directory)
+    key, cert_der = load_card_files(directory / "key.pem", directory / "cert.der")
+    ca_path = directory / "ca.der"
+    return key, cert_der, ca_path.read_bytes() if ca_path.exists() else None
