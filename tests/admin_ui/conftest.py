@@ -167,3 +167,32 @@ def make_result() -> Callable[..., Any]:
         )
 
     return make
+
+
+ACCOUNT_PASSWORD = "Clinic#Pass1"
+
+
+@pytest.fixture
+def make_account() -> Callable[..., Any]:
+    """An app account made the way the command line does (do_create_app_account)."""
+    from server.institutions.actions import do_create_app_account
+
+    def make(institution: Any, account_id: str, **fields: Any) -> Any:
+        account = do_create_app_account(institution, account_id, ACCOUNT_PASSWORD)
+        if fields:
+            for name, value in fields.items():
+                setattr(account, name, value)
+            account.save(update_fields=list(fields))
+        return account
+
+    return make
+
+
+def csv_rows(response: Any) -> list[list[str]]:
+    """The rows of a streamed CSV download (BOM checked and removed)."""
+    import csv
+    import io
+
+    body = b"".join(response.streaming_content)
+    assert body.startswith("\ufeff".encode()), "the CSV starts with a UTF-8 BOM for Excel"
+    return list(csv.reader(io.StringIO(body.decode("utf-8")[1:])))

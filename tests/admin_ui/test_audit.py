@@ -1,0 +1,148 @@
+"""A06 監査ログ: search by period, actor, terminal and action; paging; streamed CSV with a BOM; read only; S11."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.admin_ui.conftest import csv_rows
+
+pytestmark = pytest.mark.django_db
+
+
+def event(action: str, *, institution, device=None, actor_type="staff", actor_id="it", at=None, **extra):
+    from server.audit.actions import record_event
+    from server.audit.models import AuditEvent
+
+    made = record_event(
+        action, institution=institution, device=device, actor_type=actor_type, actor_id=actor_id, **extra
+    )
+    if at is not None:  # back-dating goes around save(): the model refuses updates, as it should
+        AuditEvent.objects.filter(pk=made.pk).update(occurred_at=at)
+        made = AuditEvent.objects.get(pk=made.pk)
+    return made
+
+
+@pytest.fixture
+def trail(clinic, other_clinic, make_device):
+    front = make_device(clinic, "受付1")
+    back = make_device(clinic, "受付2")
+    now = timezone.now()
+    return {
+        "front": front,
+        "back": back,
+        "renamed": event("device_renamed", institution=clinic, device=front, detail={"from": "A", "to": "受付1"}),
+        "retired": event("device_retired", institution=clinic, device=back, actor_id="it2", detail={"reason": "故障"}),
+        "login": event("console_login", institution=clinic, actor_id="manager"),
+        "old": event("activation_code_issued", institution=clinic, at=now - dt.timedelta(days=45)),
+        "foreign": event("console_login", institution=other_clinic, actor_id="someone-else"),
+    }
+
+
+@pytest.mark.parametrize("role", ["manager", "it"])
+def test_both_roles_see_the_trail_of_their_institution_only(client, request, trail, role):
+    client.force_login(request.getfixturevalue("manager" if role == "manager" else "it_staff"))
+    response = client.get(reverse("console:audit"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    ids = {row["event"].pk for row in response.context["rows"]}
+    assert ids == {trail["renamed"].pk, trail["retired"].pk, trail["login"].pk}  # default: the last 30 days
+    assert "someone-else" not in body
+    for text in ("端末名の変更", "端末の廃止", "コンソールへのログイン", "受付1", "受付2", "故障", "コンソール利用者"):
+        assert text in body, text
+    # Read only: no way to change or delete anything from the page.
+    assert body.count('method="post"') == 1  # the sign-out form only
+
+
+def test_audit_filters(client, manager, clinic, trail):
+    client.force_login(manager)
+    url = reverse("console:audit")
+
+    def ids(**params):
+        return {row["event"].pk for row in client.get(url, params).context["rows"]}
+
+    assert ids(actor="IT2") == {trail["retired"].pk}  # the actor ID ignores case
+    assert ids(device=str(trail["front"].pk)) == {trail["renamed"].pk}
+    assert ids(action="console_login") == {trail["login"].pk}
+    old_day = timezone.localdate(trail["old"].occurred_at).isoformat()
+    assert ids(date_from=old_day, date_to=old_day) == {trail["old"].pk}
+    assert trail["old"].pk in ids(date_from="", date_to="")  # emptied dates: no bound
+
+
+def test_audit_bad_input_gives_field_errors(client, manager, trail):
+    client.force_login(manager)
+    url = reverse("console:audit")
+    body = client.get(url, {"date_from": "2026-02-10", "date_to": "2026-02-01"}).content.decode()
+    assert "終了日は開始日以降の日付を指定してください。" in body
+    response = client.get(url, {"date_from": "2026-13-45"})
+    assert response.context["form"].errors["date_from"]
+    assert "日付を正しく入力してください" in response.content.decode()
+    foreign = client.get(url, {"device": "00000000-0000-0000-0000-000000000000"})
+    assert "選択肢の中から選んでください。" in foreign.content.decode()
+    assert list(foreign.context["rows"]) == []
+
+
+def test_audit_paging(client, manager, clinic):
+    for i in range(60):
+        event("console_result_viewed", institution=clinic, actor_id=f"user{i:02d}")
+    client.force_login(manager)
+    first = client.get(reverse("console:audit"))
+    assert len(first.context["rows"]) == 50
+    assert first.context["rows"][0]["event"].actor_id == "user59"  # newest first
+    assert "次のページ" in first.content.decode()
+    second = client.get(reverse("console:audit"), {"page": 2})
+    assert [r["event"].actor_id for r in second.context["rows"]] == [f"user{i:02d}" for i in range(9, -1, -1)]
+
+
+def test_audit_csv_export_streams_with_bom_and_is_audited(client, manager, clinic, trail):
+    from server.audit.models import AuditEvent
+
+    client.force_login(manager)
+    listing = client.get(reverse("console:audit"), {"device": str(trail["back"].pk)}).content.decode()
+    assert reverse("console:audit-export") + f"?device={trail['back'].pk}" in listing.replace("&amp;", "&")
+    response = client.get(reverse("console:audit-export"), {"device": str(trail["back"].pk)})
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment;" in response["Content-Disposition"] and ".csv" in response["Content-Disposition"]
+    rows = csv_rows(response)
+    assert rows[0][:5] == ["日時", "操作", "操作コード", "操作者の種類", "操作者ID"]
+    assert len(rows) == 2
+    assert rows[1][1:6] == ["端末の廃止", "device_retired", "コンソール利用者", "it2", "受付2"]
+    assert "故障" in rows[1][8]
+    exported = AuditEvent.objects.get(action="console_audit_exported")
+    assert (exported.actor_id, exported.institution_id, exported.detail["rows"]) == ("manager", clinic.pk, 1)
+    assert exported.detail["device"] == str(trail["back"].pk)
+
+
+def test_audit_csv_refuses_bad_filters(client, manager, trail):
+    client.force_login(manager)
+    response = client.get(reverse("console:audit-export"), {"date_from": "2026-02-10", "date_to": "2026-02-01"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("console:audit") + "?")
+
+
+def test_csv_cells_cannot_become_excel_formulas(client, manager, clinic):
+    event("console_login", institution=clinic, actor_id='=HYPERLINK("http://x")')
+    client.force_login(manager)
+    rows = csv_rows(client.get(reverse("console:audit-export")))
+    assert rows[1][4] == '\'=HYPERLINK("http://x")'
+
+
+def test_audit_pages_require_sign_in_and_membership(client, make_staff, clinic):
+    for name in ("console:audit", "console:audit-export"):
+        assert client.get(reverse(name)).status_code == 302
+    client.force_login(make_staff("outsider", clinic, role=None))
+    for name in ("console:audit", "console:audit-export"):
+        assert client.get(reverse(name)).status_code == 403
+
+
+def test_the_trail_has_no_write_urls():
+    from django.urls import NoReverseMatch
+
+    for name in ("console:audit-delete", "console:audit-edit", "console:audit-update"):
+        with pytest.raises(NoReverseMatch):
+            reverse(name, args=[1])
