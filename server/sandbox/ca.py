@@ -18,6 +18,7 @@ cards. A real CA never sees a card's private key.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import json
@@ -25,6 +26,7 @@ import os
 import secrets
 import string
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +38,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from django.conf import settings
+
+try:
+    import fcntl
+except ImportError:  # Windows: the embedded demo runs one process, the thread lock is enough
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from server.sandbox.models import InsuredPerson
@@ -115,6 +122,19 @@ def fingerprint(cert: x509.Certificate) -> str:
     return cert.fingerprint(hashes.SHA256()).hex()
 
 
+@contextlib.contextmanager
+def _directory_lock(directory: Path) -> Iterator[None]:
+    """Serialise CA writes across processes (several gunicorn workers may create the CA or revoke at once)."""
+    with _LOCK, (directory / ".lock").open("a+b") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _write_private(path: Path, data: bytes) -> None:
     """Write a key file readable by its owner only, atomically (another worker may read it at the same time)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -161,8 +181,9 @@ class TestJpkiCa:
         """Load the CA in ``directory``, creating it the first time."""
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "cards").mkdir(exist_ok=True)
-        if not (directory / "auth.cert.pem").exists():
-            cls._create(directory)
+        with _directory_lock(directory):
+            if not (directory / "auth.cert.pem").exists():
+                cls._create(directory)
         return cls(
             directory=directory,
             root_key=_load_key(directory / "root.key.pem"),
@@ -281,7 +302,7 @@ class TestJpkiCa:
 
     def revoke(self, serial: int, when: dt.datetime | None = None) -> None:
         """Put ``serial`` on the CRL (idempotent: the first revocation date is kept)."""
-        with _LOCK:
+        with _directory_lock(self.directory):
             revoked = self.revoked_serials()
             revoked.setdefault(serial, (when or dt.datetime.now(dt.UTC)).replace(microsecond=0))
             _write_public(
@@ -338,11 +359,10 @@ _OPEN: dict[Path, TestJpkiCa] = {}
 def get_ca() -> TestJpkiCa:
     """The CA of ``settings.SANDBOX_CA_DIR`` (cached per directory, so tests may point the setting elsewhere)."""
     directory = Path(settings.SANDBOX_CA_DIR)
-    with _LOCK:
-        ca = _OPEN.get(directory)
-        if ca is None or not (directory / "auth.cert.pem").exists():
-            ca = _OPEN[directory] = TestJpkiCa.open(directory)
-        return ca
+    ca = _OPEN.get(directory)
+    if ca is None or not (directory / "auth.cert.pem").exists():
+        ca = _OPEN[directory] = TestJpkiCa.open(directory)
+    return ca
 
 
 def issue_card_certificate(

@@ -67,7 +67,7 @@ class QualificationView(DeviceAPIView):
         request=QualificationQuerySerializer,
         responses={
             200: QualificationAnswerSerializer,
-            400: error_response(*sorted(entry.code for entry in ERRORS.values())),
+            400: error_response(*sorted(entry.code for entry in ERRORS.values() if entry.http_status == 400)),
             **SIGNED_ERRORS,
         },
     )
