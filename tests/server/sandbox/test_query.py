@@ -292,3 +292,22 @@ def test_certificate_with_another_key_type_is_untrusted(demo_cards):
 def test_any_bytes_as_certificate_give_a_coded_error(demo_cards, blob):
     query = dataclasses.replace(card_query(demo_cards["資格 太郎"]), certificate=b"\x30\x82" + blob)
     assert error_of(query).code in {code("certificate_malformed"), code("certificate_untrusted")}
+
+
+def test_concurrent_use_of_one_challenge_lets_exactly_one_through():
+    from concurrent.futures import ThreadPoolExecutor
+
+    raws = [base64.b64decode(q.issue_challenge().challenge) for _ in range(20)]
+
+    def spend(raw: bytes) -> str:
+        try:
+            q.consume_challenge(raw)
+        except ApiError as error:
+            return error.code
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(spend, [raw for raw in raws for _ in range(4)]))
+    for index in range(len(raws)):
+        four = outcomes[index * 4 : index * 4 + 4]
+        assert four.count("ok") == 1 and four.count(code("challenge_used")) == 3
