@@ -1,4 +1,4 @@
-"""The console in a real browser: Debian's Chromium driven by Playwright against pytest-django's live server (A01, A03).
+"""The console in a real browser: Debian's Chromium driven by Playwright against pytest-django's live server (A01-A03).
 
 Never ``playwright install``: the test uses the system's /usr/bin/chromium.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import uuid
 
 import pytest
@@ -86,3 +87,71 @@ def test_manager_signs_in_and_sees_valid_and_invalid_results(
             expect(page.get_by_role("main")).to_contain_text("限定資格保険組合")
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+def test_it_issues_an_activation_code_and_retires_a_device(
+    live_server, transactional_db, clinic, it_staff, make_device
+):
+    from server.audit.models import AuditEvent
+    from server.devices.actions import hash_activation_code
+    from server.devices.models import ActivationCode, Device
+
+    device = make_device(clinic, "受付1")
+    make_device(clinic, "受付2")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+            page.goto(f"{live_server.url}/console/login/")
+            page.get_by_label("ログインID").fill("it")
+            page.get_by_label("パスワード").fill(PASSWORD)
+            page.get_by_role("button", name="ログイン").click()
+            expect(page.get_by_role("heading", name="ダッシュボード")).to_be_visible()
+
+            # Issue a code from the device page; it is shown once, in groups of four, with its expiry.
+            page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="端末").click()
+            page.get_by_role("link", name="アクティベーションコードを発行").click()
+            page.get_by_label("端末名（任意）").fill("受付3")
+            page.get_by_role("button", name="発行する").click()
+            expect(page.get_by_role("heading", name="アクティベーションコードを発行しました")).to_be_visible()
+            shown = page.get_by_test_id("activation-code").inner_text()
+            assert re.fullmatch(r"\d{4} \d{4} \d{4}", shown), shown
+            code = ActivationCode.objects.get(institution=clinic)
+            assert code.code_hash == hash_activation_code(shown.replace(" ", ""))
+            expect(page.get_by_test_id("activation-code-expiry")).to_have_text(
+                timezone.localtime(code.expires_at).strftime("%Y年%m月%d日 %H時%M分") + "まで"
+            )
+
+            # The list shows the code's state, never the code.
+            page.get_by_role("link", name="アクティベーションコード一覧へ").click()
+            row = page.locator("table.table--codes tbody tr")
+            expect(row).to_have_count(1)
+            expect(row).to_contain_text("受付3")
+            expect(row).to_contain_text("有効")
+            assert shown.replace(" ", "") not in page.content() and shown not in page.content()
+
+            # Retire a device: reason, confirmation box and the browser's confirm dialog.
+            page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="端末").click()
+            page.get_by_role("link", name="「受付1」を廃止").click()
+            page.get_by_label("廃止の理由").fill("紛失のため")
+            page.get_by_label("この端末を廃止すると").check()
+            dialogs = []
+            page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+            page.get_by_role("button", name="廃止する").click()
+            expect(page.get_by_role("status")).to_contain_text("端末「受付1」を廃止しました。")
+            assert dialogs == ["端末「受付1」を廃止します。よろしいですか？"]
+            retired_row = page.locator(f'tr[data-device-id="{device.pk}"]')
+            expect(retired_row).to_contain_text("廃止")
+            expect(retired_row.get_by_role("link", name="「受付1」を廃止")).to_have_count(0)
+        finally:
+            browser.close()
+
+    device.refresh_from_db()
+    assert (device.status, device.retired_by, device.retired_reason) == (Device.STATUS_RETIRED, "it", "紛失のため")
+    assert set(AuditEvent.objects.filter(actor_id="it").values_list("action", flat=True)) >= {
+        "console_login",
+        "activation_code_issued",
+        "device_retired",
+    }
