@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from terminal_agent.core.registration import FIELD_LABELS, RegistrationForm
 from terminal_agent.ui import screen_ids
-from terminal_agent.ui.widgets import PasswordField, Screen, button, error_label, show_error
+from terminal_agent.ui.widgets import PasswordField, Screen, button, error_label, show_error, with_eye_images
 
 ACTIVATION_HINT = "アクティベーションコードは、「-(ハイフン)」なし、半角数字12桁で入力してください。"
 PASSWORD_HINT = "セキュリティのため、入力する文字が「***」で表示されます。👁をクリックすると、入力内容を表示することができます。"
@@ -73,7 +73,9 @@ class InitialRegistrationScreen(Screen):
 
     @staticmethod
     def _hint(text: str) -> QLabel:
-        hint = QLabel(text)
+        hint = QLabel(with_eye_images(text))
+        hint.setTextFormat(Qt.TextFormat.RichText)
+        hint.setAccessibleName(text)
         hint.setWordWrap(True)
         return hint
 

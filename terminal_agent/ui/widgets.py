@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeyEvent
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QIcon, QKeyEvent, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -165,6 +166,9 @@ class PasswordField(QWidget):
         layout.addWidget(self.edit, 1)
         self.reveal = QToolButton()
         self.reveal.setText("👁")
+        self.reveal.setIcon(eye_icon())  # drawn: not every system has a font with 👁
+        self.reveal.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.reveal.setToolTip("入力内容を表示")
         self.reveal.setCheckable(True)
         self.reveal.setAccessibleName("入力内容を表示")
         self.reveal.toggled.connect(self._toggle)
@@ -176,6 +180,34 @@ class PasswordField(QWidget):
 
     def text(self) -> str:
         return self.edit.text()
+
+
+def eye_icon(size: int = 24) -> QIcon:
+    """👁 as a small drawing: an almond outline and an iris."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(QColor("#333333"), 2))
+    path = QPainterPath()
+    path.moveTo(2, size / 2)
+    path.quadTo(size / 2, 2, size - 2, size / 2)
+    path.quadTo(size / 2, size - 2, 2, size / 2)
+    painter.drawPath(path)
+    painter.setBrush(QColor("#333333"))
+    painter.drawEllipse(QPointF(size / 2, size / 2), size / 6, size / 6)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def with_eye_images(text: str) -> str:
+    """Rich text where each 👁 is the drawn eye, so the manual's wording reads right without an emoji font."""
+    buffer_bytes = QByteArray()
+    buffer = QBuffer(buffer_bytes)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    eye_icon(16).pixmap(16, 16).save(buffer, "PNG")
+    image = f'<img src="data:image/png;base64,{bytes(buffer_bytes.toBase64()).decode()}">'
+    return html.escape(text).replace("👁", image)
 
 
 def error_label() -> QLabel:

@@ -71,7 +71,10 @@ def test_registration_passcode_pin_check_result_and_search(qtbot, live_server, s
     # T01 利用規約.
     assert window.current_screen() is window.terms
     assert window.terms.screen_id_label.text() == "画面番号: A-01-W"
-    click(qtbot, window.terms.accept_button)
+    # T28: keyboard alone works: the focused 同意して利用開始 answers Enter.
+    assert window.terms.accept_button.accessibleName() == "同意して利用開始"
+    window.terms.accept_button.setFocus()
+    qtbot.keyClick(window.terms.accept_button, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.current_screen() is window.registration)
 
     # T02 初期登録: 必須 errors first, then a hyphenated code, then the right input.
