@@ -183,3 +183,27 @@ def test_forgotten_connections_do_not_exhaust_pcsc(pcsc, vpcd_card):
         jpki = JpkiCard(connection)
         jpki.select_ap()
         assert jpki.read_auth_certificate() == card.cert_der
+
+
+def test_mute_card_times_out_instead_of_hanging(pcsc, make_card):
+    from terminal_agent.card.readers import PcscBackend
+    from terminal_agent.card.virtual.vpcd import VpcdClient
+
+    card = make_card(faults=Faults(delay=1.0))
+    client = VpcdClient(card, "127.0.0.1", VPCD_PORT).start()
+    backend = PcscBackend(transmit_timeout=0.3)
+    try:
+        assert wait_for(lambda: pcsc.reader_states()[VPCD_READER].card_present)
+        connection = backend.connect(VPCD_READER)
+        started = time.monotonic()
+        with pytest.raises(errors.CardTimeout) as info:
+            JpkiCard(connection).select_ap()
+        assert time.monotonic() - started < 0.9
+        assert "応答" in info.value.message
+        with pytest.raises(errors.CardRemoved):
+            JpkiCard(connection).select_ap()  # the connection is spent; the caller reconnects
+        connection.disconnect()
+    finally:
+        client.stop()
+        backend.close()
+        wait_for(lambda: not pcsc.reader_states()[VPCD_READER].card_present)

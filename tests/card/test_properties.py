@@ -120,3 +120,18 @@ def test_short_chunks_still_terminate(chunk):
     with contextlib.suppress(errors.CardDataError):
         assert jpki.read_auth_certificate() == CERT
     assert jpki.apdu_count < 40
+
+
+KNOWN_INS = {0xA4, 0xB0, 0x20, 0x24, 0x2A}
+
+
+@settings(max_examples=400, deadline=2000)
+@given(st.lists(st.binary(min_size=0, max_size=270), min_size=1, max_size=8))
+def test_virtual_card_answers_any_apdu_with_a_status_word(apdus):
+    """Whatever a probing driver sends, the card answers a status word; unknown INS never get 90 00."""
+    card = VirtualCard(key=KEY, cert_der=CERT)
+    for apdu in apdus:
+        data, sw1, sw2 = card.transmit(apdu)
+        assert 0 <= sw1 <= 0xFF and 0 <= sw2 <= 0xFF and all(0 <= b <= 0xFF for b in data)
+        if len(apdu) >= 4 and apdu[1] not in KNOWN_INS:
+            assert (sw1, sw2) in ((0x6D, 0x00), (0x6E, 0x00), (0x67, 0x00))
