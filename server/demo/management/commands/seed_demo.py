@@ -15,6 +15,8 @@ from django.db import transaction
 from server.devices.actions import do_issue_activation_code
 from server.institutions.actions import do_create_app_account, do_create_institution, do_create_staff_user
 from server.institutions.models import AppAccount, Institution, StaffMembership
+from server.notices.actions import do_publish_notice, seed_default_documents
+from server.notices.models import Notice
 from server.sandbox.demo import seed_demo_roster
 
 DEMO_INSTITUTION_CODE = "1311000010"
@@ -22,6 +24,8 @@ DEMO_INSTITUTION_NAME = "しかく整骨院"
 DEMO_ACCOUNT_ID = "clinic-admin"
 DEMO_PASSWORD = "Demo#Pass1"
 DEMO_STAFF = (("manager", "manager"), ("it", "it"))
+DEMO_NOTICE_TITLE = "マイナ資格確認アプリのデモ環境について"
+DEMO_NOTICE_BODY = "この環境のデータはすべて架空のものです。資格確認の操作を自由にお試しください。"
 
 
 class Command(BaseCommand):
@@ -46,6 +50,9 @@ class Command(BaseCommand):
                 if not StaffMembership.objects.filter(user__username=username).exists():
                     do_create_staff_user(institution, username, DEMO_PASSWORD, role)
             issued = [do_issue_activation_code(institution)[0] for _ in range(codes)]
+            seed_default_documents()
+            if not Notice.objects.filter(title=DEMO_NOTICE_TITLE).exists():
+                do_publish_notice(title=DEMO_NOTICE_TITLE, body=DEMO_NOTICE_BODY, created_by="seed_demo")
         cards = seed_demo_roster(card_dir)
         manifest = card_dir / "cards.json"
         manifest.write_text(json.dumps([card.as_dict() for card in cards], ensure_ascii=False, indent=2), encoding="utf-8")
