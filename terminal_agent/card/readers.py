@@ -145,7 +145,13 @@ class PcscConnection:
     def _raw_transmit(self, apdu: list[int]) -> tuple[int, list[int]]:
         return _scard().SCardTransmit(self._handle, self._protocol, apdu)
 
-    def transmit(self, apdu: list[int]) -> tuple[list[int], int, int]:
+    def getATR(self) -> list[int]:  # noqa: N802 - pyscard CardConnection name
+        return list(self.atr)
+
+    def getReader(self) -> str:  # noqa: N802 - pyscard CardConnection name
+        return self.reader_name
+
+    def transmit(self, apdu: list[int], protocol: int | None = None) -> tuple[list[int], int, int]:
         if self._broken or self._closed:
             raise errors.CardRemoved()
         future = self._worker.submit(self._raw_transmit, list(apdu))
@@ -337,7 +343,13 @@ class InProcessConnection:
     def __repr__(self) -> str:
         return f"InProcessConnection(reader={self.reader_name!r})"
 
-    def transmit(self, apdu: list[int]) -> tuple[list[int], int, int]:
+    def getATR(self) -> list[int]:  # noqa: N802 - pyscard CardConnection name
+        return list(self.atr)
+
+    def getReader(self) -> str:  # noqa: N802 - pyscard CardConnection name
+        return self.reader_name
+
+    def transmit(self, apdu: list[int], protocol: int | None = None) -> tuple[list[int], int, int]:
         from .virtual.card import VirtualCardRemoved
 
         if not self._reader.plugged:

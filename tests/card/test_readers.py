@@ -140,3 +140,10 @@ def test_card_layer_imports_neither_qt_nor_django():
 
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_in_process_connection_has_pyscard_shape(card):
+    connection = InProcessReader("R", card).connect("R", timeout=0.1)
+    assert connection.getATR() == list(card.atr) and connection.getReader() == "R"
+    data, sw1, sw2 = connection.transmit([0x00, 0xA4, 0x04, 0x0C, 0x0A, *bytes.fromhex("D392F000260100000001")])
+    assert (data, sw1, sw2) == ([], 0x90, 0x00)
