@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel
 
-from terminal_agent.core.check_flow import READ_DONE_TEXT, READ_TEXT, Method
+from terminal_agent.core.check_flow import READ_DONE_TEXT, READ_TEXT, VISUAL_TEXT, Method
 from terminal_agent.ui import screen_ids
 from terminal_agent.ui.widgets import Screen, button
 
@@ -37,7 +37,8 @@ class CardReadScreen(Screen):
 
     def prepare(self, method: Method) -> None:
         self.title_label.setText(self.title)
-        self.instruction.setText(READ_TEXT[method])
+        text = READ_TEXT[method]
+        self.instruction.setText(f"{VISUAL_TEXT}\n{text}" if method is Method.VISUAL else text)
         self.status.clear()
         self.start_button.setVisible(True)
         self.start_button.setEnabled(True)

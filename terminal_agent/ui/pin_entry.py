@@ -24,6 +24,7 @@ class PinEntryScreen(Screen):
         self.body.addWidget(self.error)
         self.keypad = Keypad(4)
         self.keypad.changed.connect(lambda digits: self.next_button.setEnabled(len(digits) == 4))
+        self.keypad.submitted.connect(lambda digits: self._next() if len(digits) == 4 else None)
         self.body.addWidget(self.keypad)
         self.switch_hint = QLabel(SWITCH_TO_VISUAL_TEXT)
         self.switch_hint.setWordWrap(True)

@@ -90,6 +90,7 @@ class Keypad(QWidget):
 
     changed = Signal(str)
     completed = Signal(str)
+    submitted = Signal(str)  # Enter on a keyboard or a wired numeric keypad
 
     def __init__(self, length: int = 4, parent: QWidget | None = None):
         super().__init__(parent)
@@ -149,6 +150,8 @@ class Keypad(QWidget):
             self.press(text)
         elif event.key() == Qt.Key.Key_Backspace:
             self.backspace()
+        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.submitted.emit(self._digits)
         else:
             super().keyPressEvent(event)
 

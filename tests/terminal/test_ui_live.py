@@ -138,8 +138,10 @@ def test_registration_passcode_pin_check_result_and_search(qtbot, live_server, s
     qtbot.waitUntil(lambda: window.current_screen() is window.pin_entry)
     assert "2回" in pin_screen.error.text()
 
-    press(qtbot, pin_screen.keypad, taro.pin)
-    click(qtbot, pin_screen.next_button)
+    pin_screen.keypad.setFocus()
+    qtbot.keyClicks(pin_screen.keypad, taro.pin[:2])
+    press(qtbot, pin_screen.keypad, taro.pin[2:])
+    qtbot.keyClick(pin_screen.keypad, Qt.Key.Key_Enter)  # the wired keypad's Enter is 次へ
     qtbot.waitUntil(lambda: window.current_screen() is window.card_read)
     click(qtbot, window.card_read.start_button)
     qtbot.waitUntil(lambda: window.card_read.next_button.isVisible(), timeout=30000)
