@@ -102,9 +102,16 @@ def daily_checks_chart(days: list[DayCount]) -> SafeString:
     return _svg(width, height, "日別の資格確認件数", desc, "".join(parts), "chart-daily")
 
 
-def horizontal_bar_chart(bars: list[Bar], *, title: str, css_class: str, maximum: float | None = None) -> SafeString:
-    """One labelled row per item, the value written after its bar (so no legend is needed)."""
-    row_h, label_w, value_w, width = 34, 150, 120, 760
+def horizontal_bar_chart(
+    bars: list[Bar], *, title: str, css_class: str, maximum: float | None = None, width: int = 760
+) -> SafeString:
+    """One labelled row per item, the value written after its bar (so no legend is needed).
+
+    ``width`` is the viewBox width: a chart in a half-width card uses a smaller one so that its text keeps its size.
+    """
+    row_h = 34
+    label_w, value_w = (150, 120) if width >= 600 else (120, 64)
+    max_chars = (label_w - 8) // 14  # 14px text; the full name stays in the tooltip and the description
     height = max(len(bars), 1) * row_h + 8
     plot_w = width - label_w - value_w
     peak = maximum if maximum is not None else _nice_ceiling(max((b.value for b in bars), default=0))
@@ -112,7 +119,7 @@ def horizontal_bar_chart(bars: list[Bar], *, title: str, css_class: str, maximum
     for index, bar in enumerate(bars):
         y = 4 + index * row_h
         bar_len = plot_w * min(bar.value, peak) / peak if peak else 0
-        label = bar.label if len(bar.label) <= 12 else bar.label[:11] + "…"
+        label = bar.label if len(bar.label) <= max_chars else bar.label[: max_chars - 1] + "…"
         parts.append(f"<g><title>{escape(f'{bar.label}: {bar.value_label}')}</title>")
         parts.append(
             f'<text class="chart__label" x="{label_w - 8}" y="{y + row_h / 2 + 5:.1f}" '

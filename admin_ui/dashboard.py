@@ -98,7 +98,7 @@ def dashboard_context(institution: Any) -> dict[str, Any]:
             HEALTH_SCALE_HOURS
             if row.device.last_seen_at is None
             else (now - row.device.last_seen_at).total_seconds() / 3600,
-            f"{row.since}（{row.label}）" if row.state != "never" else row.label,
+            row.since if row.state != "never" else row.label,
             tones[row.state],
         )
         for row in health
@@ -110,7 +110,9 @@ def dashboard_context(institution: Any) -> dict[str, Any]:
     )
     charts: dict[str, SafeString] = {
         "daily": daily_checks_chart(days),
-        "terminals": horizontal_bar_chart(terminal_bars, title="端末別の資格確認件数", css_class="chart-terminals"),
+        "terminals": horizontal_bar_chart(
+            terminal_bars, title="端末別の資格確認件数", css_class="chart-terminals", width=440
+        ),
         "share": share_chart(valid_total, invalid_total),
         "health": horizontal_bar_chart(
             health_bars, title="端末の最終接続からの経過時間", css_class="chart-health", maximum=HEALTH_SCALE_HOURS

@@ -150,7 +150,7 @@ class AccountPasswordFields(forms.Form):
         label="パスワード",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="英大文字・英小文字・数字・記号をすべて含む8〜20文字",
+        help_text="英大文字・英小文字・数字・記号をすべて含む8〜20文字。使用できる記号: ` ~ ! @ # $ % ^ & * _ { } [ ] | : ; ' < > , . ? - ( ) /",
         error_messages={"required": "パスワードを入力してください。"},
     )
     password_confirm = forms.CharField(

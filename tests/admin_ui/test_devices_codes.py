@@ -110,7 +110,7 @@ def test_manager_can_neither_issue_nor_list_nor_revoke(client, manager, clinic):
     _, code = do_issue_activation_code(clinic, "受付3")
     client.force_login(manager)
     devices = client.get(reverse("console:devices")).content.decode()
-    assert "アクティベーションコードを発行" not in devices and "名前変更" not in devices
+    assert "アクティベーションコードを発行" not in devices and "名前を変更" not in devices
     assert client.get(reverse("console:activation-code-issue")).status_code == 403
     assert client.post(reverse("console:activation-code-issue"), {"device_name": ""}).status_code == 403
     assert client.get(reverse("console:activation-codes")).status_code == 403
