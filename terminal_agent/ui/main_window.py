@@ -23,6 +23,7 @@ from terminal_agent.ui.method_select import MethodSelectScreen
 from terminal_agent.ui.passcode_login import PasscodeLoginScreen
 from terminal_agent.ui.passcode_setup import PasscodeSetupScreen
 from terminal_agent.ui.pin_entry import PinEntryScreen
+from terminal_agent.ui.security_settings import PasscodeVerifyScreen, SecuritySettingsScreen
 from terminal_agent.ui.terms import TermsScreen
 from terminal_agent.ui.widgets import APP_TITLE, Screen, message_box
 
@@ -71,9 +72,11 @@ class MainWindow(QMainWindow):
         self.card_read = CardReadScreen()
         self.result = ResultScreen()
         self.search = ResultSearchScreen()
+        self.passcode_verify = PasscodeVerifyScreen()
+        self.security = SecuritySettingsScreen()
         for screen in (
             self.terms, self.registration, self.passcode_setup, self.login, self.methods,
-            self.pin_entry, self.card_read, self.result, self.search,
+            self.pin_entry, self.card_read, self.result, self.search, self.passcode_verify, self.security,
         ):
             self.stack.addWidget(screen)
 
@@ -90,7 +93,12 @@ class MainWindow(QMainWindow):
         self.card_read.start_requested.connect(self._read)
         self.card_read.next_requested.connect(self._read_next)
         self.result.closed.connect(self._result_closed)
-        self.search.back_requested.connect(self._back_to_methods)
+        self.search.back_requested.connect(lambda: self.go(self.security))
+        self.passcode_verify.entered_code.connect(self._verify_for_security)
+        self.passcode_verify.back_requested.connect(self._back_to_methods)
+        self.security.back_requested.connect(self._back_to_methods)
+        self.security.chosen.connect(self._security_item)
+        self.security.visual_toggled.connect(self._visual_toggled)
         self.search.search_requested.connect(self._search)
         self.search.page_requested.connect(self._search_page)
         self.search.row_opened.connect(self._open_search_row)
@@ -266,17 +274,56 @@ class MainWindow(QMainWindow):
 
     # --- ⚙ menu ------------------------------------------------------------------------------------------------------
     def _menu(self, key: str) -> None:
-        if key == "search":
-            self.open_search()
+        if key == "security":
+            self.go(self.passcode_verify)  # T06: セキュリティ設定 asks for the passcode first
         elif key == "reader":
             self._choose_reader()
-        elif key == "visual_toggle":
-            enabled = not self.core.visual_check_enabled
-            self.core.set_visual_check(enabled)
-            self.methods.set_methods(self.core.method_choices())
-            self.dialog("目視確認で本人認証", "目視確認で本人認証をオンにしました。" if enabled else "目視確認で本人認証をオフにしました。")
+        elif key == "terms":
+            self.dialog("利用規約", self.terms.text.toPlainText())
         else:
             self.dialog("メニュー", "この機能は準備中です。")
+
+    def _verify_for_security(self, code: str) -> None:
+        def done(ok: bool) -> None:
+            if ok:
+                self.security.show_state(self.core.visual_check_enabled)
+                self.go(self.security)
+            else:
+                self.passcode_verify.show_problem(MSG_WRONG)
+
+        self.gateway.run(self.core.verify_passcode, code, on_done=done)
+
+    def _visual_toggled(self, enabled: bool) -> None:
+        self.core.set_visual_check(enabled)  # T11; the method screen follows on return
+        self.methods.set_methods(self.core.method_choices())
+
+    def _security_item(self, key: str) -> None:
+        if key == "search":
+            self.open_search()
+        elif key == "deregister":
+            self._deregister()
+        else:
+            self.dialog("セキュリティ設定", "この機能は準備中です。")
+
+    def _deregister(self) -> None:
+        """T12: confirmation with 登録解除 / キャンセル, then the 未登録 state (T01–T03 again)."""
+
+        def done(_r: Any) -> None:
+            self.dialog("デバイス登録解除", "デバイスの登録を解除しました。", on_finished=lambda _b: self.show_start())
+
+        def failed(error: Exception) -> None:
+            self.dialog("エラー", error.message if isinstance(error, ApiFailure) else "登録解除できませんでした。")
+
+        def answered(label: str) -> None:
+            if label == "登録解除":
+                self.gateway.run(self.core.deregister, on_done=done, on_error=failed)
+
+        self.dialog(
+            "デバイス登録解除",
+            "この端末のデバイス登録を解除します。登録を解除すると、この端末では資格確認できなくなります。",
+            [("登録解除", QMessageBox.ButtonRole.AcceptRole), ("キャンセル", QMessageBox.ButtonRole.RejectRole)],
+            answered,
+        )
 
     def _choose_reader(self) -> None:
         def chosen(names: list[str]) -> None:

@@ -26,7 +26,7 @@ class MethodSelectScreen(Screen):
     title = "認証方法選択"
     screen_id = screen_ids.METHOD_SELECT
     method_chosen = Signal(str, bool)  # method, consent to 特定疾病療養受療証
-    menu_requested = Signal(str)  # reader / search / visual_toggle / terms
+    menu_requested = Signal(str)  # reader / notices / terms / privacy / license / security
 
     def __init__(self) -> None:
         super().__init__()
@@ -41,8 +41,7 @@ class MethodSelectScreen(Screen):
             ("利用規約", "terms"),
             ("個人情報の取り扱い", "privacy"),
             ("ライセンス", "license"),
-            ("資格確認結果検索", "search"),
-            ("目視確認で本人認証", "visual_toggle"),
+            ("セキュリティ設定", "security"),
         ):
             action = self.menu.addAction(text)
             action.setObjectName(f"menu_{key}")

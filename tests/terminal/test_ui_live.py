@@ -9,9 +9,11 @@ import uuid
 import pytest
 from django.core.cache import cache
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 
 from server.devices.actions import do_issue_activation_code
+from server.devices.models import Device
 from server.institutions.actions import do_create_app_account, do_create_institution
 from server.results.models import CheckResult
 from server.sandbox.demo import seed_demo_roster
@@ -36,6 +38,16 @@ def answer(qtbot, window, label: str = "OK") -> str:
     window.active_dialog = None
     qtbot.mouseClick(target, Qt.MouseButton.LeftButton)
     return text
+
+
+def open_security_settings(qtbot, window) -> None:
+    """⚙ → セキュリティ設定, which asks for the passcode first (T06)."""
+    window.methods.menu.findChild(QAction, "menu_security").trigger()
+    qtbot.waitUntil(lambda: window.current_screen() is window.passcode_verify)
+    press(qtbot, window.passcode_verify.keypad, "0000")
+    qtbot.waitUntil(lambda: window.passcode_verify.error.isVisible())
+    press(qtbot, window.passcode_verify.keypad, PASSCODE)
+    qtbot.waitUntil(lambda: window.current_screen() is window.security)
 
 
 def click(qtbot, widget) -> None:
@@ -111,8 +123,12 @@ def test_registration_passcode_pin_check_result_and_search(qtbot, live_server, s
     methods = window.methods
     assert methods.screen_id_label.text() == "画面番号: C-01-W"
     assert [b.text() for b in methods.method_buttons.values()] == ["マイナンバーカード (目視)", "iPhone", "Android"]
-    methods.menu.findChild(type(methods.menu.actions()[0]), "menu_visual_toggle").trigger()
-    answer(qtbot, window)
+    open_security_settings(qtbot, window)
+    assert window.security.visual_toggle.isChecked()
+    qtbot.mouseClick(window.security.visual_toggle, Qt.MouseButton.LeftButton, pos=QPoint(8, 8))
+    assert not core.visual_check_enabled
+    click(qtbot, window.security.back_button)
+    qtbot.waitUntil(lambda: window.current_screen() is window.methods)
     assert [b.text() for b in methods.method_buttons.values()] == ["マイナンバーカード (暗証番号)", "iPhone", "Android"]
 
     # Consent to 特定疾病療養受療証: the checkbox asks first.
@@ -175,7 +191,8 @@ def test_registration_passcode_pin_check_result_and_search(qtbot, live_server, s
     assert not methods.consent.isChecked()  # asked again for the next patient
 
     # T08 資格確認結果検索 D-10-W: the row, then the full result, then back to the list.
-    methods.menu.findChild(type(methods.menu.actions()[0]), "menu_search").trigger()
+    open_security_settings(qtbot, window)
+    click(qtbot, window.security.items["search"])
     qtbot.waitUntil(lambda: window.current_screen() is window.search)
     search = window.search
     assert search.screen_id_label.text() == "画面番号: D-10-W"
@@ -191,9 +208,19 @@ def test_registration_passcode_pin_check_result_and_search(qtbot, live_server, s
     qtbot.waitUntil(lambda: window.current_screen() is window.search)
 
     # T14: the next start asks for the passcode.
-    window.close()
-    core.close()
-    again = TerminalCore(data_dir=tmp_path / "terminal", readers=InProcessReaderProvider(card), use_keyring=False)
+    again = TerminalCore(data_dir=tmp_path / "terminal", readers=InProcessReaderProvider(None), use_keyring=False)
     assert again.start_screen() == "login"
     assert not again.login("0000") and again.login(PASSCODE)
     again.close()
+
+    # T12: デバイス登録解除 from セキュリティ設定; the server keeps the device as deregistered.
+    click(qtbot, search.back_button)
+    qtbot.waitUntil(lambda: window.current_screen() is window.security)
+    click(qtbot, window.security.items["deregister"])
+    answer(qtbot, window, "登録解除")
+    assert answer(qtbot, window) == "デバイスの登録を解除しました。"
+    qtbot.waitUntil(lambda: window.current_screen() is window.terms)
+    assert not core.is_registered()
+    assert Device.objects.get(id=stored.device_id).status == "deregistered"
+    window.close()
+    core.close()
