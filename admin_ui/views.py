@@ -411,9 +411,8 @@ class AuditSearchMixin(StaffRequiredMixin):
 
     def audit_form(self) -> AuditSearchForm:
         devices = Device.objects.filter(institution=self.institution).order_by("name")
-        actions = AuditEvent.objects.filter(institution=self.institution).values_list("action", flat=True).distinct()
         data = {**AuditSearchForm.default_data(), **self.request.GET.dict()}
-        return AuditSearchForm(data, devices=devices, actions=list(actions))
+        return AuditSearchForm(data, devices=devices)
 
     def events(self, form: AuditSearchForm) -> QuerySet:
         base = AuditEvent.objects.filter(institution=self.institution)

@@ -83,6 +83,10 @@ def test_audit_bad_input_gives_field_errors(client, manager, trail):
     foreign = client.get(url, {"device": "00000000-0000-0000-0000-000000000000"})
     assert "選択肢の中から選んでください。" in foreign.content.decode()
     assert list(foreign.context["rows"]) == []
+    unknown = client.get(url, {"action": "drop_table"})
+    assert unknown.context["form"].errors["action"] == ["選択肢の中から選んでください。"]
+    long_actor = client.get(url, {"actor": "x" * 151})
+    assert "操作者IDは150文字以内で入力してください。" in long_actor.content.decode()
 
 
 def test_audit_paging(client, manager, clinic):
