@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import hashlib
 import json
@@ -9,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -100,39 +101,63 @@ def _existing_outcome(row: CheckResult, existing: CheckResult | None, device: De
     return _rejected(str(row.id), "conflict", "同じIDで内容の異なる結果が既に登録されています。")
 
 
+def _insert_new(rows: list[CheckResult]) -> set[uuid.UUID]:
+    """INSERT ... ON CONFLICT (id) DO NOTHING in one statement; the ids actually inserted.
+
+    The primary key decides, not a read-then-write: a concurrent sync of the same id simply is not returned here.
+    """
+    if not rows:
+        return set()
+    fields = [f for f in CheckResult._meta.concrete_fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params: list[Any] = []
+    for row in rows:
+        params.extend(f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields)
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(CheckResult._meta.db_table)} ({columns}) "
+        f"VALUES {', '.join([row_sql] * len(rows))} ON CONFLICT (id) DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {r[0] if isinstance(r[0], uuid.UUID) else uuid.UUID(str(r[0])) for r in cursor.fetchall()}
+
+
 def do_store_results(device: Device, items: list[Any], *, request: Any = None) -> list[ItemOutcome]:
     """Store a batch; each item is stored, duplicate (same id and content) or rejected. Nothing is ever overwritten.
 
-    Each insert runs in its own savepoint, so a concurrent sync of the same id loses on the primary key and is then
-    compared by content hash instead of failing the batch.
+    New rows go in with one multi-row INSERT ... ON CONFLICT DO NOTHING, so a retry or a concurrent sync of the same
+    id loses on the primary key and is then compared by content hash instead of failing the batch.
     """
     now = timezone.now()
     parsed = [_parse_item(raw) for raw in items]
-    candidate_ids = [row.id for row, _, _ in parsed if row is not None]
-    known = {r.id: r for r in CheckResult.objects.filter(id__in=candidate_ids).only("id", "device_id", "content_hash")}
+    candidates: dict[uuid.UUID, CheckResult] = {}
+    for row, _, _ in parsed:
+        if row is not None and row.id not in candidates:
+            row.institution_id = device.institution_id
+            row.device = device
+            row.received_at = now
+            row.seal()
+            candidates[row.id] = row
+    with transaction.atomic():
+        inserted = _insert_new(list(candidates.values()))
+    missing = [pk for pk in candidates if pk not in inserted]
+    known = {r.id: r for r in CheckResult.objects.filter(id__in=missing).only("id", "device_id", "content_hash")}
     outcomes: list[ItemOutcome] = []
     stored_ids: list[str] = []
-    seen_in_batch: dict[uuid.UUID, CheckResult] = {}
+    reported: set[uuid.UUID] = set()
     for row, rejection, _ in parsed:
         if row is None:
             outcomes.append(rejection)
-            continue
-        existing = known.get(row.id) or seen_in_batch.get(row.id)
-        if existing is not None:
-            outcomes.append(_existing_outcome(row, existing, device))
-            continue
-        row.institution_id = device.institution_id
-        row.device = device
-        row.received_at = now
-        try:
-            with transaction.atomic():
-                row.save(force_insert=True)
-        except IntegrityError:
-            outcomes.append(_existing_outcome(row, CheckResult.objects.filter(id=row.id).first(), device))
-            continue
-        seen_in_batch[row.id] = row
-        stored_ids.append(str(row.id))
-        outcomes.append(ItemOutcome(str(row.id), STORED))
+        elif row.id in inserted and row.id not in reported:
+            reported.add(row.id)
+            stored_ids.append(str(row.id))
+            outcomes.append(ItemOutcome(str(row.id), STORED))
+        elif row.id in inserted:
+            # The same id twice in one batch: compare with the copy stored a moment ago.
+            outcomes.append(_existing_outcome(row, candidates[row.id], device))
+        else:
+            outcomes.append(_existing_outcome(row, known.get(row.id), device))
     record_event(
         "results_synced",
         request=request,
@@ -146,3 +171,67 @@ def do_store_results(device: Device, items: list[Any], *, request: Any = None) -
         },
     )
     return outcomes
+
+
+# --- key rotation (S06) --------------------------------------------------------------------------------------------
+
+
+def do_reencrypt_results(to_key_id: str, *, batch_size: int = 1000, after: uuid.UUID | None = None) -> tuple[int, uuid.UUID | None]:
+    """Re-encrypt one batch of rows not yet under ``to_key_id``, in id order after ``after``.
+
+    Returns (rows changed, last id seen or None when done). Each batch commits on its own, and a row already under
+    the new key is never touched again, so an interrupted run simply resumes where it left off.
+    """
+    from server.results import crypto
+
+    crypto.encrypt_document({}, "probe", to_key_id)  # fail before touching anything when the key is missing
+    qs = CheckResult.objects.exclude(key_id=to_key_id).order_by("id")
+    if after is not None:
+        qs = qs.filter(id__gt=after)
+    with transaction.atomic():
+        rows = list(qs.select_for_update(skip_locked=True).only("id", "key_id", "document_encrypted")[:batch_size])
+        for row in rows:
+            document = crypto.decrypt_document(row.document_encrypted, row.id, row.key_id)
+            row.key_id, row.document_encrypted = crypto.encrypt_document(document, row.id, to_key_id)
+        CheckResult.objects.bulk_update(rows, ["key_id", "document_encrypted"])
+    return len(rows), (rows[-1].id if rows else None)
+
+
+# --- retention (S10) -----------------------------------------------------------------------------------------------
+
+
+def retention_cutoff(now: datetime.datetime | None = None, months: int | None = None) -> datetime.datetime:
+    """The first instant that is kept: the same day and time ``months`` months ago (end-of-month clamped)."""
+    from django.conf import settings
+
+    from server.common.jst import JST
+
+    months = settings.RESULT_RETENTION_MONTHS if months is None else months
+    now = (now or timezone.now()).astimezone(JST)
+    month_index = now.year * 12 + (now.month - 1) - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    day = min(now.day, calendar.monthrange(year, month)[1])
+    return now.replace(year=year, month=month, day=day)
+
+
+def do_purge_expired_results(*, now: datetime.datetime | None = None, batch_size: int = 5000) -> int:
+    """Delete results checked before the retention cutoff, in batches (each its own transaction). Idempotent."""
+    cutoff = retention_cutoff(now)
+    table = connection.ops.quote_name(CheckResult._meta.db_table)
+    total = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE checked_at < %s "
+                f"ORDER BY checked_at LIMIT %s FOR UPDATE SKIP LOCKED)",
+                [cutoff, batch_size],
+            )
+            deleted = cursor.rowcount
+        total += deleted
+        if deleted < batch_size:
+            break
+    if total:
+        # Counts and the cutoff only: the ids of purged rows would keep patient references alive in the trail.
+        record_event("results_purged", detail={"deleted": total, "cutoff": cutoff.isoformat()})
+    return total

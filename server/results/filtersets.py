@@ -86,7 +86,8 @@ def visible_results(device: Device, query: ResultQuery) -> QuerySet[CheckResult]
     qs = CheckResult.objects.filter(institution_id=device.institution_id, checked_at__gte=start, checked_at__lt=end)
     if query.scope == "device":
         qs = qs.filter(device_id=device.pk)
-    return qs.select_related("device")
+    # Lists never need the encrypted document: leave it (and its decryption) out.
+    return qs.select_related("device").defer("document_encrypted")
 
 
 # --- cursors -----------------------------------------------------------------------------------------------------
@@ -139,23 +140,25 @@ class Page:
     last: str | None
 
 
+def older_than(qs: QuerySet[CheckResult], at: datetime.datetime, row_id: uuid.UUID) -> QuerySet[CheckResult]:
+    """Rows after (at, id) in newest-first order. ``checked_at <= at`` alone is an index range condition, which keeps
+    a deep page as cheap as the first (a bare OR would be a filter over every newer row)."""
+    return qs.filter(checked_at__lte=at).filter(Q(checked_at__lt=at) | Q(id__lt=row_id))
+
+
+def newer_than(qs: QuerySet[CheckResult], at: datetime.datetime, row_id: uuid.UUID) -> QuerySet[CheckResult]:
+    return qs.filter(checked_at__gte=at).filter(Q(checked_at__gt=at) | Q(id__gt=row_id))
+
+
 def paginate(qs: QuerySet[CheckResult], query: ResultQuery, cursor: Cursor | None) -> Page:
     size = query.page_size
     newest_first = qs.order_by("-checked_at", "-id")
     oldest_first = qs.order_by("checked_at", "id")
     kind = cursor.kind if cursor else "first"
     if kind == "after":
-        rows = list(
-            newest_first.filter(
-                Q(checked_at__lt=cursor.checked_at) | Q(checked_at=cursor.checked_at, id__lt=cursor.id)
-            )[:size]
-        )
+        rows = list(older_than(newest_first, cursor.checked_at, cursor.id)[:size])
     elif kind == "before":
-        rows = list(
-            oldest_first.filter(
-                Q(checked_at__gt=cursor.checked_at) | Q(checked_at=cursor.checked_at, id__gt=cursor.id)
-            )[:size]
-        )
+        rows = list(newer_than(oldest_first, cursor.checked_at, cursor.id)[:size])
         rows.reverse()
     elif kind == "last":
         rows = list(oldest_first[:size])
@@ -165,10 +168,8 @@ def paginate(qs: QuerySet[CheckResult], query: ResultQuery, cursor: Cursor | Non
     if not rows:
         return Page([], None, None, None, None)
     top, bottom = rows[0], rows[-1]
-    has_newer = qs.filter(Q(checked_at__gt=top.checked_at) | Q(checked_at=top.checked_at, id__gt=top.id)).exists()
-    has_older = qs.filter(
-        Q(checked_at__lt=bottom.checked_at) | Q(checked_at=bottom.checked_at, id__lt=bottom.id)
-    ).exists()
+    has_newer = newer_than(qs, top.checked_at, top.id).exists()
+    has_older = older_than(qs, bottom.checked_at, bottom.id).exists()
     return Page(
         rows=rows,
         first=encode_cursor(query, "first"),

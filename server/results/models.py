@@ -1,12 +1,20 @@
-"""Qualification results synced by the terminals (S06), searched by terminals (S07) and the console."""
+"""Qualification results synced by the terminals (S06), searched by terminals (S07) and the console.
+
+The full result document is encrypted at rest (``server/results/crypto.py``); only what lists and filters need is
+kept in clear columns (time, device, validity, 氏名, カナ, insurer number).
+"""
 
 from __future__ import annotations
+
+import uuid
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
 
 from server.devices.models import Device
 from server.institutions.models import Institution
+from server.results import crypto
 
 
 class CheckResult(models.Model):
@@ -22,15 +30,95 @@ class CheckResult(models.Model):
     qualification_validity = models.CharField(max_length=1)
     insurer_number = models.CharField(max_length=8, blank=True)
     identity_verification = models.CharField(max_length=16, blank=True)
-    document = models.JSONField()
+    # AES-GCM of the full result document (nonce + ciphertext + tag), under the key named by key_id.
+    document_encrypted = models.BinaryField()
+    key_id = models.CharField(max_length=32)
     content_hash = models.CharField(max_length=64, help_text="sha-256 of the canonical JSON of the item")
 
     class Meta:
         ordering = ["-checked_at", "-id"]
         indexes = [
+            # Keyset search of S07: institution scope and device scope, newest first.
             models.Index(fields=["institution", "-checked_at", "-id"], name="result_institution_time"),
-            models.Index(fields=["device", "-checked_at", "-id"], name="result_device_time"),
+            models.Index(fields=["institution", "device", "-checked_at", "-id"], name="result_inst_device_time"),
+            # Retention purge (S10) across institutions.
+            models.Index(fields=["checked_at"], name="result_checked_at"),
         ]
 
     def __str__(self) -> str:
         return str(self.id)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.__dict__.get("_document_dirty"):
+            self.seal()
+        super().save(*args, **kwargs)
+
+    @property
+    def document(self) -> Any:
+        """The full result document, decrypted on first access."""
+        plain = self.__dict__.get("_document_plain")
+        if plain is None:
+            plain = crypto.decrypt_document(self.document_encrypted, self.id, self.key_id)
+            self.__dict__["_document_plain"] = plain
+        return plain
+
+    @document.setter
+    def document(self, value: Any) -> None:
+        self.__dict__["_document_plain"] = value
+        self.__dict__["_document_dirty"] = True
+
+    def seal(self, key_id: str | None = None) -> None:
+        """Encrypt the document set on this instance (needs the id: it is the associated data)."""
+        if self.id is None:
+            raise ValueError("a result needs its id before its document can be encrypted")
+        self.key_id, self.document_encrypted = crypto.encrypt_document(self.document, self.id, key_id)
+        self.__dict__["_document_dirty"] = False
+
+
+class ResultExport(models.Model):
+    """A CSV export of a result search, built in the background (S10) and downloadable for a limited time."""
+
+    PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
+    STATUS_CHOICES = [(PENDING, "待機中"), (RUNNING, "作成中"), (DONE, "完了"), (FAILED, "失敗")]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="result_exports")
+    # The terminal that asked (also the scope of a device-scope export), or null for a console user.
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    requested_by_type = models.CharField(max_length=16, default="device")
+    requested_by_id = models.CharField(max_length=150, blank=True)
+    scope = models.CharField(max_length=16, default="device")
+    date_from = models.DateField()
+    date_to = models.DateField()
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=PENDING)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    error_message = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # The CSV holds patient data: encrypted like the documents, the export id being the associated data.
+    content_encrypted = models.BinaryField(null=True, blank=True)
+    key_id = models.CharField(max_length=32, blank=True)
+    result_ids = models.JSONField(default=list, blank=True, help_text="ids of the exported results, for the audit")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["expires_at"], name="result_export_expiry")]
+
+    def __str__(self) -> str:
+        return f"export {self.id} ({self.status})"
+
+    @property
+    def progress(self) -> int:
+        """Percent done, 0–100."""
+        if self.status == self.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)
+
+    def is_expired(self, now: Any = None) -> bool:
+        return self.expires_at is not None and (now or timezone.now()) >= self.expires_at

@@ -6,10 +6,13 @@ cache (default: no broker, tasks run eagerly, local-memory cache).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(os.environ.get("MYNA_DATA_DIR", BASE_DIR / "var"))
@@ -138,6 +141,30 @@ DEVICE_SIGNATURE_CLOCK_SKEW = int(os.environ.get("DEVICE_SIGNATURE_CLOCK_SKEW", 
 ACTIVATION_CODE_TTL_HOURS = int(os.environ.get("ACTIVATION_CODE_TTL_HOURS", "24"))
 # Keyed hash of activation codes; separate from SECRET_KEY so that rotating one does not void the other.
 ACTIVATION_CODE_PEPPER = os.environ.get("ACTIVATION_CODE_PEPPER", SECRET_KEY)
+
+# Results at rest (S06): AES-GCM keys as "key_id:base64-of-32-bytes,..." and the id new rows are written with.
+# Without them (embedded/dev mode) one key is derived from SECRET_KEY; production.py refuses to start without them.
+RESULT_ENCRYPTION_KEYS_FROM_ENV = bool(os.environ.get("RESULT_ENCRYPTION_KEYS"))
+if RESULT_ENCRYPTION_KEYS_FROM_ENV:
+    RESULT_ENCRYPTION_KEYS = dict(
+        item.strip().split(":", 1) for item in os.environ["RESULT_ENCRYPTION_KEYS"].split(",") if item.strip()
+    )
+    RESULT_ENCRYPTION_KEY_ID = os.environ.get("RESULT_ENCRYPTION_KEY_ID") or next(iter(RESULT_ENCRYPTION_KEYS))
+else:
+    RESULT_ENCRYPTION_KEYS = {
+        "dev": base64.b64encode(hashlib.sha256(b"myna-result-key\0" + SECRET_KEY.encode()).digest()).decode()
+    }
+    RESULT_ENCRYPTION_KEY_ID = "dev"
+# Retention purge (S10): results older than this many months are deleted by the beat task.
+RESULT_RETENTION_MONTHS = int(os.environ.get("RESULT_RETENTION_MONTHS", "13"))
+# Background CSV exports (S10): how long a finished export can be downloaded.
+RESULT_EXPORT_TTL_MINUTES = int(os.environ.get("RESULT_EXPORT_TTL_MINUTES", "60"))
+
+# Celery beat (S10). One entry per periodic task; other apps add theirs next to these.
+CELERY_BEAT_SCHEDULE = {
+    "results-purge-expired": {"task": "results.purge_expired", "schedule": crontab(hour=3, minute=30)},
+    "results-exports-cleanup": {"task": "results.cleanup_exports", "schedule": crontab(minute=15)},
+}
 
 # Sandbox (stand-in for オンライン資格確認等システム): where the test JPKI CA keeps its files.
 SANDBOX_CA_DIR = Path(os.environ.get("SANDBOX_CA_DIR", DATA_DIR / "sandbox-ca"))

@@ -18,3 +18,6 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Results are encrypted at rest (S06): production never uses the key derived from SECRET_KEY.
+if not RESULT_ENCRYPTION_KEYS_FROM_ENV:  # noqa: F405
+    raise ImproperlyConfigured("RESULT_ENCRYPTION_KEYS must be set in production (key_id:base64-of-32-bytes)")

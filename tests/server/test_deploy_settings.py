@@ -25,6 +25,7 @@ def test_production_settings_pass_check_deploy():
         "WARNING",
         DJANGO_SETTINGS_MODULE="server.settings.production",
         DJANGO_SECRET_KEY="x" * 20 + "-production-secret-" + "y" * 30,
+        RESULT_ENCRYPTION_KEYS="k2026:" + "A" * 43 + "=",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

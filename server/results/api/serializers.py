@@ -88,3 +88,26 @@ class ResultPageSerializer(serializers.Serializer):
     next = serializers.CharField(allow_null=True)
     last = serializers.CharField(allow_null=True)
     server_time = serializers.DateTimeField()
+
+
+class ExportRequestSerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=["device", "institution"], required=False, default="device")
+    date_from = serializers.DateField(required=False, help_text="≥ the 1st of the previous month (JST)")
+    date_to = serializers.DateField(required=False, help_text="≤ today (JST)")
+
+
+class ExportStatusSerializer(serializers.Serializer):
+    export_id = serializers.UUIDField()
+    status = serializers.CharField(help_text="pending | running | done | failed")
+    progress = serializers.IntegerField(help_text="percent, 0–100")
+    rows_total = serializers.IntegerField(allow_null=True)
+    rows_done = serializers.IntegerField()
+    scope = serializers.CharField()
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    download_url = serializers.CharField(allow_null=True, help_text="when done and not expired; signed, expiring")
+    error_message = serializers.CharField(allow_blank=True)
+    server_time = serializers.DateTimeField()

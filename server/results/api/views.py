@@ -3,28 +3,45 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlencode
 
+from django.http import HttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from server.audit.actions import record_event
+from server.common.csvfile import csv_bytes_response
 from server.common.errors import ApiError
+from server.common.jst import JST
 from server.common.schema import SIGNED_ERRORS, error_response, with_server_time
+from server.common.staff_api import StaffAPIView
 from server.devices.api.base import DeviceAPIView
 from server.results.actions import do_store_results
 from server.results.api.serializers import (
     BatchRequestDocSerializer,
     BatchRequestSerializer,
     BatchResponseSerializer,
+    ExportRequestSerializer,
+    ExportStatusSerializer,
     ResultDetailResponseSerializer,
     ResultDetailSerializer,
     ResultPageSerializer,
     ResultRowSerializer,
 )
-from server.results.filtersets import decode_cursor, paginate, parse_query, visible_results
-from server.results.models import CheckResult
+from server.results.exports import do_record_download, do_request_export, download_token, export_content, token_is_valid
+from server.results.filtersets import (
+    DEFAULT_PAGE_SIZE,
+    ResultQuery,
+    decode_cursor,
+    paginate,
+    parse_query,
+    visible_results,
+)
+from server.results.models import CheckResult, ResultExport
 
 
 class ResultBatchView(DeviceAPIView):
@@ -90,3 +107,151 @@ class ResultDetailView(DeviceAPIView):
             raise ApiError("not_found", "対象の資格確認結果が見つかりません。", 404)
         record_event("result_viewed", request=request, device=self.device, objects=[str(row.pk)])
         return Response(with_server_time(ResultDetailSerializer(row).data))
+
+
+# --- background CSV exports (S10): create → poll → download ------------------------------------------------------
+
+
+def _export_status(request: Request, export: ResultExport, download_name: str) -> dict:
+    download_url = None
+    if export.status == ResultExport.DONE and not export.is_expired():
+        path = reverse(download_name, kwargs={"export_id": export.pk})
+        download_url = f"{path}?{urlencode({'token': download_token(export)})}"
+    body = {
+        "export_id": str(export.pk),
+        "status": export.status,
+        "progress": export.progress,
+        "rows_total": export.rows_total,
+        "rows_done": export.rows_done,
+        "scope": export.scope,
+        "date_from": export.date_from.isoformat(),
+        "date_to": export.date_to.isoformat(),
+        "created_at": export.created_at.isoformat(),
+        "finished_at": export.finished_at.isoformat() if export.finished_at else None,
+        "expires_at": export.expires_at.isoformat() if export.expires_at else None,
+        "download_url": download_url,
+        "error_message": export.error_message,
+    }
+    return with_server_time(body)
+
+
+def _export_of(institution_id: int, export_id: uuid.UUID) -> ResultExport:
+    export = ResultExport.objects.filter(pk=export_id, institution_id=institution_id).first()
+    if export is None:
+        raise ApiError("not_found", "対象のCSV出力が見つかりません。", 404)
+    return export
+
+
+def _download(request: Request, export: ResultExport) -> HttpResponse:
+    token = request.query_params.get("token", "")
+    if export.status != ResultExport.DONE:
+        raise ApiError("export_not_ready", "CSVファイルはまだ作成中です。しばらくしてから再度お試しください。", 409)
+    if export.is_expired():
+        raise ApiError("export_expired", "ダウンロードの有効期限が切れています。もう一度CSV出力を行ってください。", 410)
+    if not token_is_valid(export, token):
+        raise ApiError("export_link_invalid", "ダウンロード用のリンクが正しくないか、有効期限が切れています。", 403)
+    do_record_download(export, request=request)
+    return csv_bytes_response(f"資格確認結果_{export.created_at.astimezone(JST):%Y%m%d%H%M}.csv", export_content(export))
+
+
+EXPORT_ERRORS = {
+    404: error_response("not_found"),
+    409: error_response("export_not_ready"),
+    410: error_response("export_expired"),
+}
+
+
+class ResultExportCreateView(DeviceAPIView):
+    @extend_schema(
+        operation_id="results_export_create",
+        summary="Start a CSV export of a search (same period rule and scope as the search); poll its status",
+        request=ExportRequestSerializer,
+        responses={
+            202: ExportStatusSerializer,
+            400: error_response("validation_error", "period_out_of_range"),
+            **SIGNED_ERRORS,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = request.data if isinstance(request.data, dict) else {}
+        query = parse_query({k: data.get(k) for k in ("scope", "date_from", "date_to")})
+        export = do_request_export(self.device.institution, query, device=self.device, request=request)
+        return Response(_export_status(request, export, "api-results-export-download"), status=202)
+
+
+class ResultExportStatusView(DeviceAPIView):
+    @extend_schema(
+        operation_id="results_export_status",
+        summary="Progress of an export; download_url (signed, expiring) once done",
+        responses={200: ExportStatusSerializer, 404: error_response("not_found"), **SIGNED_ERRORS},
+    )
+    def get(self, request: Request, export_id: uuid.UUID) -> Response:
+        export = _export_of(self.device.institution_id, export_id)
+        return Response(_export_status(request, export, "api-results-export-download"))
+
+
+class ResultExportDownloadView(DeviceAPIView):
+    @extend_schema(
+        operation_id="results_export_download",
+        summary="The CSV (UTF-8 with BOM); needs the token of download_url",
+        parameters=[OpenApiParameter("token", str, required=True)],
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            403: error_response("export_link_invalid", "device_retired", "device_deregistered"),
+            401: SIGNED_ERRORS[401],
+            **EXPORT_ERRORS,
+        },
+    )
+    def get(self, request: Request, export_id: uuid.UUID) -> HttpResponse:
+        return _download(request, _export_of(self.device.institution_id, export_id))
+
+
+class ConsoleExportRequestSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+
+
+class ConsoleResultExportCreateView(StaffAPIView):
+    """The console's export of the institution's results over any period still kept (no T08 rule for staff)."""
+
+    @extend_schema(
+        operation_id="console_results_export_create",
+        summary="Console: start a CSV export of the institution's results for a period",
+        request=ConsoleExportRequestSerializer,
+        responses={202: ExportStatusSerializer, 400: error_response("validation_error")},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ConsoleExportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        date_from, date_to = serializer.validated_data["date_from"], serializer.validated_data["date_to"]
+        if date_from > date_to:
+            raise ApiError(
+                "validation_error", "入力内容に誤りがあります。", 400, {"date_from": ["開始日は終了日以前の日付を指定してください。"]}
+            )
+        query = ResultQuery(scope="institution", date_from=date_from, date_to=date_to, page_size=DEFAULT_PAGE_SIZE)
+        export = do_request_export(
+            self.institution, query, actor_type="staff", actor_id=request.user.username, request=request
+        )
+        return Response(_export_status(request, export, "api-console-results-export-download"), status=202)
+
+
+class ConsoleResultExportStatusView(StaffAPIView):
+    @extend_schema(
+        operation_id="console_results_export_status",
+        summary="Console: progress of an export",
+        responses={200: ExportStatusSerializer, 404: error_response("not_found")},
+    )
+    def get(self, request: Request, export_id: uuid.UUID) -> Response:
+        export = _export_of(self.institution.pk, export_id)
+        return Response(_export_status(request, export, "api-console-results-export-download"))
+
+
+class ConsoleResultExportDownloadView(StaffAPIView):
+    @extend_schema(
+        operation_id="console_results_export_download",
+        summary="Console: the CSV; needs the token of download_url",
+        parameters=[OpenApiParameter("token", str, required=True)],
+        responses={(200, "text/csv"): OpenApiTypes.BINARY, 403: error_response("export_link_invalid"), **EXPORT_ERRORS},
+    )
+    def get(self, request: Request, export_id: uuid.UUID) -> HttpResponse:
+        return _download(request, _export_of(self.institution.pk, export_id))

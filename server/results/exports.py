@@ -1,0 +1,208 @@
+"""Background CSV export of a result search (S10): request → build in a Celery task → download for a limited time.
+
+The file holds patient data, so it is stored encrypted (export id as associated data) and handed out only with a
+signed, expiring token to the same institution. Building is idempotent: a finished export is never rebuilt, and a
+retried or redelivered task starts the file over from scratch.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import logging
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from server.audit.actions import record_event
+from server.common.csvfile import csv_lines
+from server.common.jst import JST
+from server.results import crypto
+from server.results.filtersets import ResultQuery
+from server.results.models import CheckResult, ResultExport
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1000
+TOKEN_SALT = "results.export.download"
+EXPORT_HEADER = [
+    "資格確認日時",
+    "氏名",
+    "カナ",
+    "端末",
+    "資格確認結果",
+    "保険者番号",
+    "本人確認の方法",
+    "受信日時",
+    "結果ID",
+]
+IDENTITY_VERIFICATION = {
+    "visual": "マイナンバーカード (目視)",
+    "pin": "マイナンバーカード (暗証番号)",
+    "iphone": "スマートフォン (iPhone)",
+    "android": "スマートフォン (Android)",
+}
+
+
+def do_request_export(
+    institution: Any,
+    query: ResultQuery,
+    *,
+    device: Any = None,
+    actor_type: str = "device",
+    actor_id: str = "",
+    request: Any = None,
+) -> ResultExport:
+    """Record the export and queue its build once the row is committed (the worker must see it)."""
+    from server.results.tasks import build_export
+
+    export = ResultExport.objects.create(
+        institution=institution,
+        device=device,
+        requested_by_type=actor_type,
+        requested_by_id=actor_id or (str(device.pk) if device is not None else ""),
+        scope=query.scope,
+        date_from=query.date_from,
+        date_to=query.date_to,
+    )
+    record_event(
+        "results_export_requested",
+        request=request,
+        institution=institution,
+        device=device,
+        # A terminal is named by record_event from the device; a console user passes their own type and id.
+        actor_type="system" if actor_type == "device" else actor_type,
+        actor_id="" if actor_type == "device" else actor_id,
+        objects=[str(export.pk)],
+        detail={"scope": query.scope, "date_from": str(query.date_from), "date_to": str(query.date_to)},
+    )
+    transaction.on_commit(lambda: build_export.delay(str(export.pk)))
+    return export
+
+
+def export_queryset(export: ResultExport) -> QuerySet[CheckResult]:
+    start = datetime.datetime.combine(export.date_from, datetime.time.min, tzinfo=JST)
+    end = datetime.datetime.combine(export.date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=JST)
+    qs = CheckResult.objects.filter(institution_id=export.institution_id, checked_at__gte=start, checked_at__lt=end)
+    if export.scope == "device" and export.device_id is not None:
+        qs = qs.filter(device_id=export.device_id)
+    return qs
+
+
+def _rows(export: ResultExport, qs: QuerySet[CheckResult], ids: list[str]):
+    """CSV rows newest first, read in keyset chunks; progress is saved after every chunk."""
+    position: tuple[datetime.datetime, uuid.UUID] | None = None
+    done = 0
+    while True:
+        chunk_qs = qs.select_related("device").order_by("-checked_at", "-id")
+        if position is not None:
+            at, last_id = position
+            chunk_qs = chunk_qs.filter(checked_at__lte=at).filter(Q(checked_at__lt=at) | Q(id__lt=last_id))
+        chunk = list(
+            chunk_qs.only(
+                "id", "checked_at", "received_at", "name", "name_kana", "is_valid", "insurer_number",
+                "identity_verification", "device__name",
+            )[:CHUNK]
+        )
+        if not chunk:
+            return
+        for result in chunk:
+            ids.append(str(result.pk))
+            yield [
+                timezone.localtime(result.checked_at, JST).strftime("%Y/%m/%d %H:%M:%S"),
+                result.name,
+                result.name_kana,
+                result.device.name,
+                "資格有効" if result.is_valid else "資格無効",
+                result.insurer_number,
+                IDENTITY_VERIFICATION.get(result.identity_verification, result.identity_verification),
+                timezone.localtime(result.received_at, JST).strftime("%Y/%m/%d %H:%M:%S"),
+                result.pk,
+            ]
+        done += len(chunk)
+        ResultExport.objects.filter(pk=export.pk).update(rows_done=done)
+        position = (chunk[-1].checked_at, chunk[-1].id)
+
+
+def do_build_export(export_id: str) -> str:
+    """Build the CSV of one export. Returns its final status; a done or unknown export is left alone."""
+    with transaction.atomic():
+        export = ResultExport.objects.select_for_update().filter(pk=export_id).first()
+        if export is None or export.status == ResultExport.DONE:
+            return export.status if export else "missing"
+        export.status = ResultExport.RUNNING
+        export.attempts += 1
+        export.started_at = timezone.now()
+        export.rows_done = 0
+        export.save(update_fields=["status", "attempts", "started_at", "rows_done"])
+    qs = export_queryset(export)
+    total = qs.count()
+    ResultExport.objects.filter(pk=export.pk).update(rows_total=total)
+    ids: list[str] = []
+    buffer = io.BytesIO()
+    for line in csv_lines(EXPORT_HEADER, _rows(export, qs, ids)):
+        buffer.write(line)
+    key_id, blob = crypto.encrypt_bytes(buffer.getvalue(), f"export:{export.pk}")
+    now = timezone.now()
+    ResultExport.objects.filter(pk=export.pk).update(
+        status=ResultExport.DONE,
+        rows_total=len(ids),
+        rows_done=len(ids),
+        key_id=key_id,
+        content_encrypted=blob,
+        result_ids=ids,
+        finished_at=now,
+        expires_at=now + datetime.timedelta(minutes=settings.RESULT_EXPORT_TTL_MINUTES),
+        error_message="",
+    )
+    return ResultExport.DONE
+
+
+def do_fail_export(export_id: str, message: str = "CSVファイルの作成に失敗しました。") -> None:
+    ResultExport.objects.filter(pk=export_id).exclude(status=ResultExport.DONE).update(
+        status=ResultExport.FAILED, error_message=message, finished_at=timezone.now()
+    )
+
+
+def download_token(export: ResultExport) -> str:
+    return signing.TimestampSigner(salt=TOKEN_SALT).sign(str(export.pk))
+
+
+def token_is_valid(export: ResultExport, token: str) -> bool:
+    max_age = datetime.timedelta(minutes=settings.RESULT_EXPORT_TTL_MINUTES)
+    try:
+        value = signing.TimestampSigner(salt=TOKEN_SALT).unsign(token, max_age=max_age)
+    except signing.BadSignature:  # includes SignatureExpired
+        return False
+    return value == str(export.pk) and not export.is_expired()
+
+
+def export_content(export: ResultExport) -> bytes:
+    return crypto.decrypt_bytes(export.content_encrypted, f"export:{export.pk}", export.key_id)
+
+
+def do_record_download(export: ResultExport, *, request: Any = None, actor_type: str = "system", actor_id: str = "") -> None:
+    """Which results left the server, to whom (S09)."""
+    record_event(
+        "results_exported",
+        request=request,
+        institution=export.institution,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        objects=export.result_ids,
+        detail={"export": str(export.pk), "rows": len(export.result_ids), "scope": export.scope},
+    )
+
+
+def do_cleanup_exports(now: datetime.datetime | None = None) -> int:
+    """Delete expired exports and failed ones older than a day (the files hold patient data). Idempotent."""
+    now = now or timezone.now()
+    deleted, _ = ResultExport.objects.filter(
+        Q(expires_at__lte=now) | Q(status=ResultExport.FAILED, created_at__lt=now - datetime.timedelta(days=1))
+    ).delete()
+    return deleted

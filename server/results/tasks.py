@@ -1,0 +1,58 @@
+"""Background work of the results app (S10): retention purge, CSV exports and their cleanup.
+
+Every task is idempotent (safe to run twice, safe to redeliver), acknowledged late (a worker dying mid-task leaves it
+on the queue) and retried with exponential backoff when the database is briefly unavailable.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE = (OperationalError, InterfaceError)
+TASK_OPTIONS = {
+    "acks_late": True,
+    "autoretry_for": RETRYABLE,
+    "retry_backoff": 5,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
+
+
+@shared_task(name="results.purge_expired", **TASK_OPTIONS)
+def purge_expired() -> int:
+    """Delete results older than RESULT_RETENTION_MONTHS (default 13)."""
+    from server.results.actions import do_purge_expired_results
+
+    deleted = do_purge_expired_results()
+    logger.info("retention purge deleted %d results", deleted)
+    return deleted
+
+
+@shared_task(name="results.build_export", bind=True, **TASK_OPTIONS)
+def build_export(self, export_id: str) -> str:
+    from server.results.exports import do_build_export, do_fail_export
+
+    try:
+        return do_build_export(export_id)
+    except RETRYABLE:
+        if self.request.retries >= self.max_retries:
+            do_fail_export(export_id)
+        raise
+    except Exception:
+        # Not transient: retrying would fail the same way. The terminal sees "failed" and may ask again.
+        logger.exception("result export %s failed", export_id)
+        do_fail_export(export_id)
+        return "failed"
+
+
+@shared_task(name="results.cleanup_exports", **TASK_OPTIONS)
+def cleanup_exports() -> int:
+    from server.results.exports import do_cleanup_exports
+
+    return do_cleanup_exports()
