@@ -35,6 +35,7 @@ from admin_ui.forms import (
     audit_action_label,
 )
 from admin_ui.presenters import IDENTITY_VERIFICATION, result_sections
+from admin_ui.templatetags.console import jst_datetime
 from server.audit.actions import record_event
 from server.audit.models import AuditEvent
 from server.devices.actions import (
@@ -300,14 +301,19 @@ class ActivationCodeRevokeView(StaffRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        code = get_object_or_404(ActivationCode, pk=kwargs["code_id"], institution=self.institution)
-        if code.state != "valid":
-            messages.error(request, "このアクティベーションコードは有効ではないため、無効化できません。")
-        else:
-            do_revoke_activation_code(code, by=request.user.get_username(), request=request)
-            messages.success(
-                request, f"アクティベーションコード（{code.created_at:%m/%d %H:%M}発行）を無効化しました。"
+        with transaction.atomic():
+            # Locked like a registration locks it: a code being used right now is not also revoked.
+            code = get_object_or_404(
+                ActivationCode.objects.select_for_update(), pk=kwargs["code_id"], institution=self.institution
             )
+            revocable = code.state == "valid"
+            if revocable:
+                do_revoke_activation_code(code, by=request.user.get_username(), request=request)
+        if revocable:
+            issued = jst_datetime(code.created_at)
+            messages.success(request, f"{issued}に発行したアクティベーションコードを無効化しました。")
+        else:
+            messages.error(request, "このアクティベーションコードは有効ではないため、無効化できません。")
         return HttpResponseRedirect(reverse("console:activation-codes"))
 
 
@@ -353,8 +359,9 @@ class AccountCreateView(StaffRequiredMixin, FormView):
         except IntegrityError:  # created by someone else between the check and the insert
             form.add_error("account_id", "このIDは既に使われています。")
             return self.form_invalid(form)
-        except ValidationError as error:
-            form.add_error(None, error)
+        except ValidationError as error:  # the action's own checks, should the form's ever drift from them
+            codes = {item.code for item in error.error_list}
+            form.add_error("password" if "password_rule" in codes else "account_id", error)
             return self.form_invalid(form)
         messages.success(self.request, f"アプリアカウント「{account_id}」を作成しました。")
         return HttpResponseRedirect(reverse("console:accounts"))

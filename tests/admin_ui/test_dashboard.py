@@ -70,3 +70,23 @@ def test_empty_dashboard_renders(client, manager):
     assert response.status_code == 200
     assert "利用中の端末はありません。" in body
     assert "—" in body  # no share to show
+
+
+def test_days_are_jst_calendar_days(client, manager, clinic, make_device, make_result):
+    device = make_device(clinic, "受付1")
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    early = timezone.make_aware(dt.datetime.combine(yesterday, dt.time(0, 10)))  # the previous day in UTC
+    late = timezone.make_aware(dt.datetime.combine(yesterday, dt.time(23, 50)))
+    make_result(device, "早朝 太郎", "ソウチョウ タロウ", checked_at=early)
+    make_result(device, "深夜 花子", "シンヤ ハナコ", validity="2", checked_at=late)
+    client.force_login(manager)
+    days = client.get(reverse("console:dashboard")).context["days"]
+    assert days[-2].title == f"{yesterday:%Y年%m月%d日}"
+    assert (days[-2].valid, days[-2].invalid) == (1, 1)
+    assert days[-1].total == 0 and days[-3].total == 0
+
+
+def test_chart_scale_is_round():
+    from admin_ui.charts import _nice_ceiling
+
+    assert [_nice_ceiling(v) for v in (0, 1, 3, 7, 12, 20, 48, 101)] == [1, 1, 5, 10, 20, 20, 50, 200]
