@@ -11,11 +11,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from rest_framework.exceptions import Throttled
 
 from contracts import signing
 from server.audit.actions import record_event
 from server.common.errors import ApiError
+from server.devices import ratelimit
 from server.devices.models import ActivationCode, Device
 from server.institutions.actions import check_account_credentials
 from server.institutions.models import AppAccount, Institution
@@ -117,12 +121,43 @@ def _code_error(code: ActivationCode | None, institution: Institution, now: date
     return None
 
 
+def client_ip(request: Any) -> str:
+    return (getattr(request, "META", {}) or {}).get("REMOTE_ADDR") or "unknown"
+
+
+def check_registration_rate(registration: Registration, *, request: Any = None) -> None:
+    """Bound activation-code (and password) guessing: attempts per client IP, then per institution code, per hour.
+
+    Raises Throttled (429 ``rate_limited`` with Retry-After). The first refusal of a window is audited, the rest
+    are not, so that a flood cannot flood the audit trail too.
+    """
+    limits = (
+        ("register-ip", client_ip(request), settings.REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR),
+        ("register-institution", registration.institution_code, settings.REGISTRATION_ATTEMPTS_PER_INSTITUTION_PER_HOUR),
+    )
+    for scope, key, limit in limits:
+        hit = ratelimit.hit(scope, key, limit)
+        if not hit.exceeded:
+            continue
+        if hit.count == limit + 1:
+            record_event(
+                "device_registration_rate_limited",
+                request=request,
+                institution=Institution.objects.filter(code=registration.institution_code).first(),
+                actor_type="account",
+                actor_id=registration.account_id[:150],
+                detail={"scope": scope, "limit_per_hour": limit, "institution_code": registration.institution_code},
+            )
+        raise Throttled(wait=hit.retry_after)
+
+
 def do_register_device(registration: Registration, *, request: Any = None) -> Device:
     """Register a terminal; raises ApiError with the contract's code, and then nothing has been created.
 
     One transaction; the account and the code rows are locked (account first, always) so that two registrations
     racing for one code cannot both win. A wrong password is counted even though the call fails.
     """
+    check_registration_rate(registration, request=request)
     try:
         signing.load_public_key(registration.public_key)
     except ValueError:
@@ -241,3 +276,74 @@ def do_rename_device(device: Device, name: str, *, by: str = "", request: Any = 
         detail={"from": old, "to": name},
     )
     return device
+
+
+def do_record_heartbeat(
+    device: Device, *, app_version: str | None = None, reader_name: str | None = None, request: Any = None
+) -> Device:
+    """S04 heartbeat: the device is alive; keep its app version and reader name current (one UPDATE)."""
+    now = timezone.now()
+    changes: dict[str, Any] = {}
+    if app_version is not None and app_version != device.app_version:
+        changes["app_version"] = app_version
+    if reader_name is not None and reader_name != device.reader_name:
+        changes["reader_name"] = reader_name
+    was_offline = device.offline_since is not None
+    Device.objects.filter(pk=device.pk).update(last_seen_at=now, offline_since=None, **changes)
+    if changes:
+        record_event(
+            "device_updated",
+            request=request,
+            device=device,
+            objects=[str(device.pk)],
+            detail={field: {"from": getattr(device, field), "to": value} for field, value in changes.items()},
+        )
+    for field, value in {"last_seen_at": now, "offline_since": None, **changes}.items():
+        setattr(device, field, value)
+    if was_offline:
+        record_event("device_online", request=request, device=device, objects=[str(device.pk)])
+    return device
+
+
+def note_device_seen(device: Device, *, request: Any = None, granularity: datetime.timedelta) -> None:
+    """Any signed call: refresh last_seen_at at most once per ``granularity``; a device marked offline is back."""
+    now = timezone.now()
+    if device.offline_since is not None:
+        Device.objects.filter(pk=device.pk).update(last_seen_at=now, offline_since=None)
+        device.last_seen_at, device.offline_since = now, None
+        record_event("device_online", request=request, device=device, objects=[str(device.pk)])
+    elif device.last_seen_at is None or now - device.last_seen_at > granularity:
+        Device.objects.filter(pk=device.pk).update(last_seen_at=now)
+        device.last_seen_at = now
+
+
+def do_mark_silent_devices_offline(now: datetime.datetime | None = None) -> list:
+    """Mark active devices not heard from for DEVICE_OFFLINE_AFTER_MINUTES offline; returns their ids.
+
+    ``offline_since`` is the last time the device was heard from. The UPDATE only touches rows still online and
+    still silent, so a device that calls in while this runs is not marked, and two runs never mark one twice.
+    """
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(minutes=settings.DEVICE_OFFLINE_AFTER_MINUTES)
+    silent = Q(last_seen_at__lt=cutoff) | Q(last_seen_at__isnull=True, registered_at__lt=cutoff)
+    marked = []
+    with transaction.atomic():
+        candidates = (
+            Device.objects.select_for_update(skip_locked=True)
+            .filter(silent, status=Device.STATUS_ACTIVE, offline_since__isnull=True)
+            .select_related("institution")
+        )
+        devices = list(candidates)
+        if devices:
+            Device.objects.filter(pk__in=[d.pk for d in devices]).update(
+                offline_since=Coalesce("last_seen_at", "registered_at")
+            )
+        for device in devices:
+            record_event(
+                "device_offline",
+                device=device,
+                objects=[str(device.pk)],
+                detail={"last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None},
+            )
+            marked.append(device.pk)
+    return marked

@@ -107,10 +107,10 @@ class DeviceSignatureAuthentication(BaseAuthentication):
         if not cache.add(f"nonce:{verified.key_id}:{verified.nonce}", 1, timeout=NONCE_TTL_SECONDS):
             raise signature_error(signing.REPLAYED_REQUEST)
         device = found["device"]
-        now = timezone.now()
-        if device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_GRANULARITY:
-            Device.objects.filter(pk=device.pk).update(last_seen_at=now)
-            device.last_seen_at = now
+        from server.devices.actions import note_device_seen  # here: actions imports the institutions app
+
+        # The Django request, not DRF's: request.user of DRF's would run this authentication again.
+        note_device_seen(device, request=request._request, granularity=LAST_SEEN_GRANULARITY)
         return DeviceUser(device), device
 
     def authenticate_header(self, request: Request) -> str:

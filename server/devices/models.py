@@ -23,6 +23,9 @@ class Device(models.Model):
     status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=STATUS_ACTIVE, db_index=True)
     registered_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    # Set by the devices.mark_offline beat task after DEVICE_OFFLINE_AFTER_MINUTES of silence, cleared by the next
+    # signed call. Kept apart from ``status`` (active/retired/deregistered), which says whether the key is valid.
+    offline_since = models.DateTimeField(null=True, blank=True, db_index=True)
     app_version = models.CharField(max_length=40, blank=True)
     os = models.CharField(max_length=100, blank=True)
     reader_name = models.CharField(max_length=200, blank=True)
@@ -41,6 +44,11 @@ class Device(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.STATUS_ACTIVE
+
+    @property
+    def is_online(self) -> bool:
+        """An active device that has been heard from and not yet marked offline."""
+        return self.is_active and self.last_seen_at is not None and self.offline_since is None
 
 
 class ActivationCode(models.Model):

@@ -100,6 +100,8 @@ def do_set_app_account_password(account: AppAccount, password: str, *, by: str =
 
 
 def do_unlock_app_account(account: AppAccount, *, by: str = "", request=None) -> AppAccount:
+    """IT lifts a lockout (console A04 with ``request``, or the unlock_app_account command)."""
+    was_locked_until = account.locked_until
     account.failed_attempts = 0
     account.locked_until = None
     account.save(update_fields=["failed_attempts", "locked_until"])
@@ -107,7 +109,8 @@ def do_unlock_app_account(account: AppAccount, *, by: str = "", request=None) ->
         "app_account_unlocked",
         request=request,
         institution=account.institution,
-        actor_type="staff" if by else "system",
+        detail={"locked_until": was_locked_until.isoformat() if was_locked_until else None},
+        actor_type="staff" if request is not None else "cli",
         actor_id=by,
         objects=[account.account_id],
     )
@@ -208,6 +211,24 @@ def do_change_app_account_password(
             account.save(update_fields=["password", "password_changed_at"])
             record_event(
                 "app_account_password_changed",
+                request=request,
+                institution=institution,
+                actor_type="account",
+                actor_id=account.account_id,
+                objects=[account.account_id],
+            )
+            return account
+    raise error
+
+
+def do_login_app_account(institution: Institution, account_id: str, password: str, *, request: Any = None) -> AppAccount:
+    """T13 システムログイン on a registered terminal: the institution's account ID + password, under the lockout."""
+    with transaction.atomic():
+        account = AppAccount.objects.select_for_update().filter(institution=institution, account_id=account_id).first()
+        error = check_account_credentials(account, password, request=request)
+        if error is None:
+            record_event(
+                "app_account_login",
                 request=request,
                 institution=institution,
                 actor_type="account",

@@ -141,6 +141,14 @@ DEVICE_SIGNATURE_CLOCK_SKEW = int(os.environ.get("DEVICE_SIGNATURE_CLOCK_SKEW", 
 ACTIVATION_CODE_TTL_HOURS = int(os.environ.get("ACTIVATION_CODE_TTL_HOURS", "24"))
 # Keyed hash of activation codes; separate from SECRET_KEY so that rotating one does not void the other.
 ACTIVATION_CODE_PEPPER = os.environ.get("ACTIVATION_CODE_PEPPER", SECRET_KEY)
+# Activation-code guessing (S01): registration attempts per client IP and per institution code, per hour (Redis).
+REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR = int(os.environ.get("REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR", "20"))
+REGISTRATION_ATTEMPTS_PER_INSTITUTION_PER_HOUR = int(
+    os.environ.get("REGISTRATION_ATTEMPTS_PER_INSTITUTION_PER_HOUR", "30")
+)
+# Heartbeat (S04): a device silent for this long is marked offline by the devices.mark_offline beat task.
+DEVICE_OFFLINE_AFTER_MINUTES = int(os.environ.get("DEVICE_OFFLINE_AFTER_MINUTES", "15"))
+DEVICE_HEARTBEAT_INTERVAL_SECONDS = int(os.environ.get("DEVICE_HEARTBEAT_INTERVAL_SECONDS", "60"))
 
 # Results at rest (S06): AES-GCM keys as "key_id:base64-of-32-bytes,..." and the id new rows are written with.
 # Without them (embedded/dev mode) one key is derived from SECRET_KEY; production.py refuses to start without them.
@@ -165,6 +173,8 @@ CELERY_BEAT_SCHEDULE = {
     "results-purge-expired": {"task": "results.purge_expired", "schedule": crontab(hour=3, minute=30)},
     "results-exports-cleanup": {"task": "results.cleanup_exports", "schedule": crontab(minute=15)},
 }
+
+CELERY_BEAT_SCHEDULE["devices-mark-offline"] = {"task": "devices.mark_offline", "schedule": 60.0}
 
 # Sandbox (stand-in for オンライン資格確認等システム): where the test JPKI CA keeps its files.
 SANDBOX_CA_DIR = Path(os.environ.get("SANDBOX_CA_DIR", DATA_DIR / "sandbox-ca"))

@@ -36,3 +36,21 @@ class DeviceMeSerializer(serializers.Serializer):
 
 class DeviceMeResponseSerializer(DeviceMeSerializer):
     server_time = serializers.DateTimeField()
+
+
+class HeartbeatSerializer(serializers.Serializer):
+    app_version = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    reader_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class HeartbeatResponseSerializer(serializers.Serializer):
+    device_id = serializers.UUIDField()
+    status = serializers.CharField(help_text="always `active`: other devices are refused before this answer")
+    last_seen_at = serializers.DateTimeField()
+    heartbeat_interval_seconds = serializers.IntegerField(help_text="how often the terminal should call in")
+    server_time = serializers.DateTimeField()
+
+
+class PingSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    server_time = serializers.DateTimeField()

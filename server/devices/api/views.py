@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -9,11 +10,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from server.common.schema import SIGNED_ERRORS, error_response, with_server_time
-from server.devices.actions import Registration, do_deregister_device, do_register_device
+from server.devices.actions import Registration, do_deregister_device, do_record_heartbeat, do_register_device
 from server.devices.api.base import DeviceAPIView
 from server.devices.api.serializers import (
     DeviceMeResponseSerializer,
     DeviceMeSerializer,
+    HeartbeatResponseSerializer,
+    HeartbeatSerializer,
+    PingSerializer,
     RegisterDeviceSerializer,
     RegisteredDeviceSerializer,
 )
@@ -34,6 +38,7 @@ class RegisterDeviceView(APIView):
             409: error_response("activation_code_used"),
             410: error_response("activation_code_expired", "activation_code_revoked"),
             423: error_response("account_locked"),
+            429: error_response("rate_limited"),
         },
     )
     def post(self, request: Request) -> Response:
@@ -68,3 +73,34 @@ class DeregisterDeviceView(DeviceAPIView):
     def post(self, request: Request) -> Response:
         device = do_deregister_device(self.device, request=request)
         return Response(with_server_time(DeviceMeSerializer(device).data))
+
+
+class HeartbeatView(DeviceAPIView):
+    @extend_schema(
+        operation_id="devices_me_heartbeat",
+        summary="The terminal is alive: refresh last seen, app version and reader name (S04)",
+        request=HeartbeatSerializer,
+        responses={200: HeartbeatResponseSerializer, 400: error_response("validation_error"), **SIGNED_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = HeartbeatSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        device = do_record_heartbeat(self.device, **serializer.validated_data, request=request)
+        body = {
+            "device_id": str(device.pk),
+            "status": device.status,
+            "last_seen_at": device.last_seen_at.isoformat(),
+            "heartbeat_interval_seconds": settings.DEVICE_HEARTBEAT_INTERVAL_SECONDS,
+        }
+        return Response(with_server_time(body))
+
+
+class PingView(APIView):
+    """Unauthenticated and trivial: a reachability check, and the baseline of bench/auth.py."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    @extend_schema(operation_id="ping", summary="Reachability check (unsigned)", responses={200: PingSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(with_server_time({"ok": True}))

@@ -1,4 +1,4 @@
-"""Terminal-facing account endpoint: T09 アカウントパスワード設定 (S05), signed by a registered terminal."""
+"""Terminal-facing account endpoints, signed by a registered terminal: T13 システムログイン and T09 password change (S05)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,13 @@ from rest_framework.response import Response
 
 from server.common.schema import SIGNATURE_CODES, SIGNED_ERRORS, error_response, with_server_time
 from server.devices.api.base import DeviceAPIView
-from server.institutions.actions import do_change_app_account_password
-from server.institutions.api.serializers import ChangePasswordSerializer, PasswordChangedSerializer
+from server.institutions.actions import do_change_app_account_password, do_login_app_account
+from server.institutions.api.serializers import (
+    ChangePasswordSerializer,
+    LoggedInSerializer,
+    LoginSerializer,
+    PasswordChangedSerializer,
+)
 
 
 class ChangeAccountPasswordView(DeviceAPIView):
@@ -33,4 +38,31 @@ class ChangeAccountPasswordView(DeviceAPIView):
             self.device.institution, data["account_id"], data["current_password"], data["new_password"], request=request
         )
         body = {"account_id": account.account_id, "password_changed_at": account.password_changed_at.isoformat()}
+        return Response(with_server_time(body))
+
+
+class AccountLoginView(DeviceAPIView):
+    @extend_schema(
+        operation_id="accounts_login",
+        summary="システムログイン (T13): check the app account of the calling terminal's institution",
+        request=LoginSerializer,
+        responses={
+            200: LoggedInSerializer,
+            400: error_response("validation_error"),
+            401: error_response("invalid_credentials", *SIGNATURE_CODES),
+            403: SIGNED_ERRORS[403],
+            423: error_response("account_locked"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        institution = self.device.institution
+        account = do_login_app_account(institution, data["account_id"], data["password"], request=request)
+        body = {
+            "account_id": account.account_id,
+            "institution_code": institution.code,
+            "institution_name": institution.name,
+        }
         return Response(with_server_time(body))

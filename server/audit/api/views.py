@@ -1,0 +1,141 @@
+"""The audit trail's query API for console users (S09): read only. There is no write method on any audit endpoint;
+PUT/PATCH/DELETE/POST answer 405, and the model itself refuses changes and deletes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from server.audit.actions import record_event
+from server.audit.api.filtersets import (
+    ACTOR_TYPES,
+    MAX_PAGE_SIZE,
+    after_cursor,
+    audit_events,
+    encode_cursor,
+    parse_audit_query,
+)
+from server.audit.api.serializers import AuditEventSerializer, AuditPageSerializer
+from server.common.csvfile import csv_streaming_response
+from server.common.jst import JST
+from server.common.schema import error_response, with_server_time
+from server.common.staff_api import StaffAPIView
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("actor_type", str, enum=ACTOR_TYPES),
+    OpenApiParameter("actor", str, description="actor id (account, user name or device id), exact, any case"),
+    OpenApiParameter("device", OpenApiTypes.UUID, description="events of this terminal or about it"),
+    OpenApiParameter("patient", str, description="氏名 or カナ (part of); events that touched such results"),
+    OpenApiParameter("action", str),
+    OpenApiParameter("date_from", OpenApiTypes.DATE, description="JST day, inclusive"),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="JST day, inclusive"),
+]
+CSV_HEADER = [
+    "日時",
+    "操作コード",
+    "操作者の種類",
+    "操作者ID",
+    "端末",
+    "端末ID",
+    "対象",
+    "詳細",
+    "IPアドレス",
+    "リクエストID",
+]
+
+
+def _device_names(institution: Any) -> dict[Any, str]:
+    from server.devices.models import Device
+
+    return dict(Device.objects.filter(institution=institution).values_list("pk", "name"))
+
+
+class AuditEventListView(StaffAPIView):
+    @extend_schema(
+        operation_id="audit_events_list",
+        summary="Console: query the audit trail of the institution, newest first",
+        parameters=[
+            *FILTER_PARAMETERS,
+            OpenApiParameter("page_size", int, description=f"default 50, max {MAX_PAGE_SIZE}"),
+            OpenApiParameter("cursor", str, description="opaque; `next` of the previous page"),
+        ],
+        responses={
+            200: AuditPageSerializer,
+            400: error_response("validation_error"),
+            401: error_response("not_authenticated"),
+            403: error_response("permission_denied"),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = parse_audit_query(request.query_params)
+        events = audit_events(self.institution.pk, query)
+        if request.query_params.get("cursor"):
+            events = after_cursor(events, request.query_params["cursor"])
+        page = list(events[: query.page_size + 1])
+        has_more = len(page) > query.page_size
+        page = page[: query.page_size]
+        record_event(
+            "audit_searched",
+            request=request,
+            institution=self.institution,
+            detail={**query.as_detail(), "rows": len(page)},
+        )
+        body = {
+            "events": AuditEventSerializer(
+                page, many=True, context={"device_names": _device_names(self.institution)}
+            ).data,
+            "next": encode_cursor(page[-1]) if has_more else None,
+        }
+        return Response(with_server_time(body))
+
+
+class AuditEventExportView(StaffAPIView):
+    @extend_schema(
+        operation_id="audit_events_export",
+        summary="Console: the same query as CSV (UTF-8 with BOM), streamed; the export is itself audited",
+        parameters=FILTER_PARAMETERS,
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            400: error_response("validation_error"),
+            401: error_response("not_authenticated"),
+            403: error_response("permission_denied"),
+        },
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        query = parse_audit_query(request.query_params)
+        events = audit_events(self.institution.pk, query)
+        # Bound by id, so the events written while streaming (this export's own among them) do not slip in.
+        last = events.order_by("-id").values_list("id", flat=True).first() or 0
+        events = events.filter(id__lte=last)
+        record_event(
+            "audit_exported",
+            request=request,
+            institution=self.institution,
+            detail={**query.as_detail(), "rows": events.count()},
+        )
+        names = _device_names(self.institution)
+
+        def rows():
+            for event in events.iterator(chunk_size=1000):
+                yield [
+                    timezone.localtime(event.occurred_at, JST).strftime("%Y/%m/%d %H:%M:%S"),
+                    event.action,
+                    event.actor_type,
+                    event.actor_id,
+                    names.get(event.device_id, "") if event.device_id else "",
+                    event.device_id or "",
+                    " ".join(str(o) for o in event.object_ids),
+                    json.dumps(event.detail, ensure_ascii=False, sort_keys=True) if event.detail else "",
+                    event.ip_address or "",
+                    event.request_id or "",
+                ]
+
+        filename = f"監査ログ_{timezone.localtime(timezone.now(), JST):%Y%m%d%H%M}.csv"
+        return csv_streaming_response(filename, CSV_HEADER, rows())
