@@ -6,6 +6,7 @@ api_v1 = [
     path("", include("server.devices.api.urls")),
     path("", include("server.results.api.urls")),
     path("", include("server.notices.api.urls")),
+    path("", include("server.audit.api.urls")),
 ]
 
 urlpatterns = [

@@ -170,13 +170,13 @@ def do_fail_export(export_id: str, message: str = "CSVファイルの作成に�
 
 
 def download_token(export: ResultExport) -> str:
-    return signing.TimestampSigner(salt=TOKEN_SALT).sign(str(export.pk))
+    return signing.TimestampSigner(salt=TOKEN_SALT, sep=".").sign(str(export.pk))
 
 
 def token_is_valid(export: ResultExport, token: str) -> bool:
     max_age = datetime.timedelta(minutes=settings.RESULT_EXPORT_TTL_MINUTES)
     try:
-        value = signing.TimestampSigner(salt=TOKEN_SALT).unsign(token, max_age=max_age)
+        value = signing.TimestampSigner(salt=TOKEN_SALT, sep=".").unsign(token, max_age=max_age)
     except signing.BadSignature:  # includes SignatureExpired
         return False
     return value == str(export.pk) and not export.is_expired()

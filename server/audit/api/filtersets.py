@@ -14,7 +14,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Replace
 
 from server.audit.models import AuditEvent
 from server.common.errors import ApiError
@@ -96,15 +97,21 @@ def parse_audit_query(params: Any) -> AuditQuery:
     )
 
 
+def _without_spaces(field: str) -> Replace:
+    return Replace(Replace(F(field), Value(" "), Value("")), Value("\u3000"), Value(""))
+
+
 def result_ids_for_patient(institution_id: int, patient: str) -> list[str]:
     from server.results.models import CheckResult
 
+    # Spaces do not matter: 「ケンサクイチロウ」 finds 「ケンサク イチロウ」.
     needle = patient.replace(" ", "").replace("\u3000", "")
-    names = Q(name__icontains=patient) | Q(name_kana__icontains=patient)
-    if needle != patient and needle:
-        names |= Q(name__icontains=needle) | Q(name_kana__icontains=needle)
+    if not needle:
+        return []
     ids = (
-        CheckResult.objects.filter(names, institution_id=institution_id)
+        CheckResult.objects.filter(institution_id=institution_id)
+        .annotate(compact_name=_without_spaces("name"), compact_kana=_without_spaces("name_kana"))
+        .filter(Q(compact_name__icontains=needle) | Q(compact_kana__icontains=needle))
         .order_by("-checked_at")
         .values_list("id", flat=True)[:MAX_PATIENT_RESULTS]
     )
