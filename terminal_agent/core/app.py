@@ -80,7 +80,7 @@ class TerminalCore:
         self.logged_in = False
         self.api = ApiClient(self.server_url or "http://invalid.localhost", transport=transport)
         self._load_identity()
-        self.sync = SyncRelay(self.store, self.api)
+        self.sync = SyncRelay(self.store, self.api, on_deregistered=self._forget_registration)
         self.search = ResultSearch(self.api)
 
     # --- identity ---------------------------------------------------------------------------------------------------
@@ -208,7 +208,8 @@ class TerminalCore:
             self.api,
             self.readers,
             card_factory=self._card_factory,
-            after_store=lambda: self._guarded(self.sync.sync_once).delivered > 0,
+            after_store=lambda: self.sync.sync_once().delivered > 0,
+            on_deregistered=self._forget_registration,
         )
 
     def start_check(self, method: Method | str, *, consent_specific_diseases: bool = False) -> CheckFlow:
@@ -227,7 +228,7 @@ class TerminalCore:
 
     # --- sync (S06, T30) ---------------------------------------------------------------------------------------------
     def sync_now(self) -> SyncReport:
-        return self._guarded(self.sync.sync_once)
+        return self.sync.sync_once()
 
     def pending_results(self) -> int:
         return self.store.pending_count()

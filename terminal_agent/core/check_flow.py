@@ -156,14 +156,19 @@ class CheckService:
         *,
         card_factory: Callable[[Any], Any] | None = None,
         after_store: Callable[[], bool] | None = None,
-        institution_code: Callable[[], str] = lambda: "",
+        on_deregistered: Callable[[], None] | None = None,
     ):
         self.store = store
         self.api = api
         self.readers = readers
         self.card_factory = card_factory or _jpki_card
         self.after_store = after_store
-        self.institution_code = institution_code
+        self.on_deregistered = on_deregistered
+
+    def _api_failure(self, failure: ApiFailure) -> CheckFailure:
+        if failure.means_deregistered and self.on_deregistered is not None:
+            self.on_deregistered()  # S03: back to the 未登録 state
+        return api_failure(failure)
 
     def perform(self, method: Method, *, pin: str | None, consent_specific_diseases: bool) -> CheckOutcome:
         reader = self.store.get_setting("reader.selected")
@@ -194,7 +199,7 @@ class CheckService:
         try:
             challenge_b64 = self.api.new_challenge()["challenge"]
         except ApiFailure as failure:
-            raise api_failure(failure) from failure
+            raise self._api_failure(failure) from failure
         challenge = base64.b64decode(challenge_b64)
 
         try:
@@ -217,7 +222,7 @@ class CheckService:
         try:
             document = self.api.query_qualification(body)["result"]
         except ApiFailure as failure:
-            raise api_failure(failure) from failure
+            raise self._api_failure(failure) from failure
         except (KeyError, TypeError) as exc:
             raise CheckFailure("invalid_document", MSG_BAD_DOCUMENT, "invalid_document") from exc
         if result_errors(document):

@@ -44,7 +44,9 @@ class SyncRelay:
         max_delay: float = 300.0,
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
+        on_deregistered: Callable[[], None] | None = None,
     ):
+        self.on_deregistered = on_deregistered  # S03: a retired/deregistered device stops relaying
         self.store = store
         self.api = api
         self.base_delay = base_delay
@@ -74,6 +76,8 @@ class SyncRelay:
                     attempts = min(i.attempts for i in items)
                     self.store.postpone([i.id for i in items], self.clock() + self.backoff_delay(attempts), failure.code)
                     log.info("sync postponed for %d results: %s", len(items), failure.code)
+                    if failure.means_deregistered and self.on_deregistered is not None:
+                        self.on_deregistered()
                 else:
                     self._apply(answer, items, report)
             report.pending = self.store.pending_count()

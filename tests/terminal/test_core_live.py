@@ -189,3 +189,18 @@ def test_deregistration_returns_to_the_unregistered_state(clinic, tmp_path):
     assert info.value.code == "device_deregistered" and info.value.means_deregistered
     old.close()
     core.close()
+
+
+def test_a_retired_device_turns_the_terminal_unregistered(clinic, tmp_path):
+    from server.devices.actions import do_retire_device
+    from server.devices.models import Device
+
+    core, _ = registered_core(clinic, tmp_path)
+    _, outcome = check(core, Method.VISUAL)
+    do_retire_device(Device.objects.get(id=core.registration.device_id), "it", "tablet replaced")
+    with pytest.raises(CheckFailure) as info:
+        check(core, Method.VISUAL)
+    assert info.value.code == "device_retired"
+    assert not core.is_registered() and core.start_screen() == "terms"
+    assert CheckResult.objects.filter(id=outcome.result_id).exists()  # what was synced before stays on the server
+    core.close()
