@@ -204,3 +204,44 @@ def test_a_retired_device_turns_the_terminal_unregistered(clinic, tmp_path):
     assert not core.is_registered() and core.start_screen() == "terms"
     assert CheckResult.objects.filter(id=outcome.result_id).exists()  # what was synced before stays on the server
     core.close()
+
+
+def test_every_roster_variant_reads_and_displays(clinic, tmp_path):
+    """Every sandbox person through the terminal: the manual's variants of T21–T23, or the coded error (T20, N05)."""
+    from terminal_agent.core.formatting import MSG_MEDICAL_AID
+
+    core, readers = registered_core(clinic, tmp_path)
+    core.set_visual_check(False)
+    method_for = {"physical": Method.PIN, "iphone": Method.IPHONE, "android": Method.ANDROID}
+    views = {}
+    for name, card in clinic.cards.items():
+        if card.scenario == "manual P.10 search list":
+            continue  # seven more people like 資格 太郎 (the search screen's sample rows)
+        readers.card = clinic.virtual_card(name)
+        if card.expected_error_code:
+            with pytest.raises(CheckFailure) as info:
+                check(core, method_for[card.profile], pin=card.pin, consent=True)
+            assert info.value.code == card.expected_error_code, name
+            assert info.value.message, name
+            continue
+        _, outcome = check(core, method_for[card.profile], pin=card.pin, consent=True)
+        views[name] = core.result_view(outcome.document)
+        assert core.copy_text(outcome.document).startswith("資格確認結果"), name
+
+    def rows(name: str, title: str) -> list[tuple[str, str]]:
+        return next(s.rows for s in views[name].sections if s.title == title)
+
+    assert views["資格 無効子"].messages[0] == "この資格は無効です" and not views["資格 無効子"].is_valid
+    assert ("区分", "義務教育就学前") in rows("資格 未来", "資格情報")
+    assert ("負担割合", "2割") in rows("資格 高齢", "高齢受給者証")
+    assert ("適用区分", "ア") in rows("資格 限度", "限度額適用認定証")
+    assert [label for label, _ in rows("資格 限度", "特定疾病療養受療証")].count("疾病区分") == 2
+    assert [label for label, _ in rows("資格 三疾", "特定疾病療養受療証")].count("疾病区分") == 3
+    assert MSG_MEDICAL_AID in views["保護 太郎"].messages
+    assert ("福祉事務所名", "港区福祉事務所") in rows("保護 太郎", "資格情報")
+    assert ("氏名", "配慮 太郎") in rows("配慮 花子", "要配慮情報 (備考)")
+    assert views["無番 花子"].reference_number == ""
+    assert any("3カ月" in m for m in views["期限 近子"].messages)
+    assert any("猶予期間" in m for m in views["猶予 期子"].messages)
+    assert core.pending_results() == 0 and CheckResult.objects.count() == len(views)
+    core.close()
