@@ -151,25 +151,33 @@ def newer_than(qs: QuerySet[CheckResult], at: datetime.datetime, row_id: uuid.UU
 
 
 def paginate(qs: QuerySet[CheckResult], query: ResultQuery, cursor: Cursor | None) -> Page:
+    """One page in one query: size + 1 rows in the direction of travel tell whether more lie beyond; the other
+    direction follows from the cursor (rows newer than an ``after`` cursor exist: the cursor row was one of them)."""
     size = query.page_size
     newest_first = qs.order_by("-checked_at", "-id")
     oldest_first = qs.order_by("checked_at", "id")
     kind = cursor.kind if cursor else "first"
     if kind == "after":
-        rows = list(older_than(newest_first, cursor.checked_at, cursor.id)[:size])
+        rows = list(older_than(newest_first, cursor.checked_at, cursor.id)[: size + 1])
+        has_newer, has_older = True, len(rows) > size
+        rows = rows[:size]
     elif kind == "before":
-        rows = list(newer_than(oldest_first, cursor.checked_at, cursor.id)[:size])
+        rows = list(newer_than(oldest_first, cursor.checked_at, cursor.id)[: size + 1])
+        has_newer, has_older = len(rows) > size, True
+        rows = rows[:size]
         rows.reverse()
     elif kind == "last":
-        rows = list(oldest_first[:size])
+        rows = list(oldest_first[: size + 1])
+        has_newer, has_older = len(rows) > size, False
+        rows = rows[:size]
         rows.reverse()
     else:
-        rows = list(newest_first[:size])
+        rows = list(newest_first[: size + 1])
+        has_newer, has_older = False, len(rows) > size
+        rows = rows[:size]
     if not rows:
         return Page([], None, None, None, None)
     top, bottom = rows[0], rows[-1]
-    has_newer = newer_than(qs, top.checked_at, top.id).exists()
-    has_older = older_than(qs, bottom.checked_at, bottom.id).exists()
     return Page(
         rows=rows,
         first=encode_cursor(query, "first"),

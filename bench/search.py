@@ -1,0 +1,204 @@
+"""Search benchmark (S07): p50/p95 of the first, a deep and the last page through the HTTP API, beside the same
+query in raw SQL in the same run (ratio API/SQL).
+
+    python bench/search.py [--rows 300000] [--requests 200] [--devices 4] [--workers 2] [--reuse]
+
+A dedicated database (<DATABASE_URL name>_search) is filled with --rows results of one institution spread over the
+whole searchable period (1st of the previous month .. now, the worst case for one clinic), written with PostgreSQL
+COPY (documents encrypted as the API stores them). The API runs in gunicorn on loopback; every request is signed
+like a terminal's and, as in production, writes its audit event. --reuse keeps an existing database of the same size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import random
+import sys
+import time
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _results_common as common  # noqa: E402
+
+
+def generate(url: str, rows: int, devices: int, seed: int) -> None:
+    from server.common.jst import JST, today_jst
+    from server.results.filtersets import first_of_previous_month
+
+    institution, terminals = common.create_institution_with_devices(devices)
+    rng = random.Random(seed)
+    maker = common.DocumentMaker(institution.code)
+    start = datetime.datetime.combine(first_of_previous_month(today_jst()), datetime.time.min, tzinfo=JST)
+    now = datetime.datetime.now(datetime.UTC)
+    device_ids = [device.pk for device, _ in terminals]
+    indexes = common.secondary_indexes(url)
+    import psycopg
+
+    with psycopg.connect(common.psycopg_url(url), autocommit=True) as conn:
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+    started = time.perf_counter()
+
+    def produce():
+        for index, checked_at in enumerate(common.random_times(rows, start, now, rng)):
+            if index and index % 200_000 == 0:
+                print(f"  … {index:,} rows ({time.perf_counter() - started:.0f} s)", flush=True)
+            yield common.stored_row(
+                uuid.UUID(int=rng.getrandbits(128), version=4),
+                institution.pk,
+                rng.choice(device_ids),
+                checked_at,
+                maker.make(checked_at, rng),
+                checked_at + datetime.timedelta(seconds=2),
+            )
+
+    count = common.copy_rows(url, produce())
+    copied = time.perf_counter() - started
+    with psycopg.connect(common.psycopg_url(url), autocommit=True) as conn:
+        for _, definition in indexes:
+            conn.execute(definition)
+        conn.execute("VACUUM ANALYZE results_checkresult")
+    print(
+        f"generated {count:,} rows with COPY in {copied:.1f} s; indexes + analyze {time.perf_counter() - started - copied:.1f} s"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=300_000, help="results in the bench database")
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per page kind")
+    parser.add_argument("--devices", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--page-size", type=int, default=8)
+    parser.add_argument("--reuse", action="store_true", help="keep the bench database when it has --rows rows")
+    parser.add_argument("--seed", type=int, default=6)
+    args, _ = parser.parse_known_args()
+
+    url = common.bench_database_url("search")
+    reuse = False
+    if args.reuse and common.database_exists(url):
+        import psycopg
+
+        common.migrate(url)
+        with psycopg.connect(common.psycopg_url(url)) as conn:
+            reuse = conn.execute("SELECT count(*) FROM results_checkresult").fetchone()[0] == args.rows
+    if not reuse:
+        common.recreate_database(url)
+        common.migrate(url)
+    common.django_setup(url)
+
+    from contracts import signing
+    from server.common.jst import today_jst
+    from server.devices.models import Device
+    from server.results.filtersets import ResultQuery, encode_cursor, first_of_previous_month
+
+    if reuse:
+        print(f"reusing {url.rsplit('/', 1)[1]} with {args.rows:,} rows")
+    else:
+        print(f"generating {args.rows:,} results in {url.rsplit('/', 1)[1]} …", flush=True)
+        generate(url, args.rows, args.devices, args.seed)
+    # A terminal of the institution that holds the rows (a fresh key: a reused database keeps no private keys).
+    some_device = Device.objects.filter(check_results__isnull=False).select_related("institution").first()
+    institution = some_device.institution
+    key = signing.generate_device_key()
+    device = Device.objects.create(institution=institution, name="ベンチ端末", public_key=signing.public_key_b64(key))
+
+    today = today_jst()
+    date_from = first_of_previous_month(today)
+    query = ResultQuery(scope="institution", date_from=date_from, date_to=today, page_size=args.page_size)
+    from server.results.filtersets import visible_results
+
+    qs = visible_results(device, query)
+    total = qs.count()
+    deep_row = qs.order_by("-checked_at", "-id").values("checked_at", "id")[int(total * 0.9)]
+    cursors = {
+        "first": None,
+        "deep (90%)": encode_cursor(query, "after", SimpleNamespace(**deep_row)),
+        "last": encode_cursor(query, "last"),
+    }
+    base_params = {
+        "scope": "institution",
+        "date_from": date_from.isoformat(),
+        "date_to": today.isoformat(),
+        "page_size": args.page_size,
+    }
+
+    import psycopg
+
+    from server.common.jst import JST
+
+    start = datetime.datetime.combine(date_from, datetime.time.min, tzinfo=JST)
+    end = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min, tzinfo=JST)
+    select = (
+        "SELECT r.id, r.checked_at, r.device_id, d.name, r.name, r.name_kana, r.is_valid, r.qualification_validity "
+        "FROM results_checkresult r JOIN devices_device d ON d.id = r.device_id "
+        "WHERE r.institution_id = %s AND r.checked_at >= %s AND r.checked_at < %s "
+    )
+    sql = {
+        "first": (
+            select + "ORDER BY r.checked_at DESC, r.id DESC LIMIT %s",
+            [institution.pk, start, end, args.page_size],
+        ),
+        "deep (90%)": (
+            select + "AND r.checked_at <= %s AND (r.checked_at < %s OR r.id < %s) "
+            "ORDER BY r.checked_at DESC, r.id DESC LIMIT %s",
+            [
+                institution.pk,
+                start,
+                end,
+                deep_row["checked_at"],
+                deep_row["checked_at"],
+                deep_row["id"],
+                args.page_size,
+            ],
+        ),
+        "last": (select + "ORDER BY r.checked_at ASC, r.id ASC LIMIT %s", [institution.pk, start, end, args.page_size]),
+    }
+
+    server = common.Server(url, args.workers)
+    try:
+        server.wait_ready()
+        client = common.SignedClient(server.base_url, str(device.pk), key)
+        results: dict[str, dict[str, tuple[float, float]]] = {}
+        with psycopg.connect(common.psycopg_url(url), autocommit=True) as conn:
+            for kind, cursor in cursors.items():
+                params = {"cursor": cursor} if cursor else base_params
+                api_samples, sql_samples = [], []
+                for index in range(args.requests + 20):  # 20 warm-up rounds
+                    prepared = client.prepare("GET", "/api/v1/results", params=params)
+                    began = time.perf_counter()
+                    response = client.send(prepared)
+                    elapsed = (time.perf_counter() - began) * 1000
+                    if response.status_code != 200 or len(response.json()["results"]) != args.page_size:
+                        raise SystemExit(f"{kind}: unexpected answer {response.status_code} {response.text[:300]}")
+                    began = time.perf_counter()
+                    rows = conn.execute(*sql[kind]).fetchall()
+                    sql_elapsed = (time.perf_counter() - began) * 1000
+                    assert len(rows) == args.page_size
+                    if index >= 20:
+                        api_samples.append(elapsed)
+                        sql_samples.append(sql_elapsed)
+                results[kind] = {"api": common.summary(api_samples), "sql": common.summary(sql_samples)}
+    finally:
+        server.stop()
+
+    print(
+        f"\nsearch: {args.rows:,} results, {total:,} in the searched period (institution scope), "
+        f"page size {args.page_size}, {args.requests} requests each, gunicorn {args.workers} workers"
+    )
+    print(f"{'page':<12}{'API p50':>10}{'API p95':>10}{'SQL p50':>10}{'SQL p95':>10}{'ratio p50':>11}{'ratio p95':>11}")
+    for kind, figures in results.items():
+        (api50, api95), (sql50, sql95) = figures["api"], figures["sql"]
+        print(
+            f"{kind:<12}{api50:>8.2f}ms{api95:>8.2f}ms{sql50:>8.2f}ms{sql95:>8.2f}ms{api50 / sql50:>11.1f}"
+            f"{api95 / sql95:>11.1f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
