@@ -1,0 +1,134 @@
+"""Ingest benchmark (S06): results per second through the batch API (signed POST /api/v1/results/batch, 500 a
+call, several terminals at once) beside PostgreSQL COPY of the same rows (ratio COPY/API).
+
+    python bench/ingest.py [--rows 50000] [--clients 4] [--workers 3] [--batch 500]
+
+A dedicated database (<DATABASE_URL name>_ingest) is recreated each run. The COPY side loads the very rows the API
+stored (clear columns, encrypted document, content hash prepared beforehand, so COPY measures the database load
+alone) into the same table with the same indexes, after a TRUNCATE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import random
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _results_common as common  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=50_000, help="results to ingest")
+    parser.add_argument("--clients", type=int, default=4, help="terminals sending at the same time")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--batch", type=int, default=500, help="results per call (the API allows 1–500)")
+    parser.add_argument("--seed", type=int, default=6)
+    args, _ = parser.parse_known_args()
+
+    url = common.bench_database_url("ingest")
+    common.recreate_database(url)
+    common.migrate(url)
+    common.django_setup(url)
+    import psycopg
+
+    from server.results.models import CheckResult
+
+    institution, terminals = common.create_institution_with_devices(args.clients)
+    rng = random.Random(args.seed)
+    maker = common.DocumentMaker(institution.code)
+    now = datetime.datetime.now(datetime.UTC)
+    items = [
+        {
+            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "checked_at": at.isoformat(),
+            "result": maker.make(at, rng),
+        }
+        for at in common.random_times(args.rows, now - datetime.timedelta(days=30), now, rng)
+    ]
+    batches = [items[i : i + args.batch] for i in range(0, len(items), args.batch)]
+    shares = [batches[index :: args.clients] for index in range(args.clients)]
+    bodies = [[json.dumps({"results": b}, ensure_ascii=False).encode() for b in share] for share in shares]
+
+    server = common.Server(url, args.workers)
+    latencies: list[float] = []
+    failures: list[str] = []
+    try:
+        server.wait_ready()
+        clients = [common.SignedClient(server.base_url, str(device.pk), key) for device, key in terminals]
+        for client in clients:  # warm up every worker's connections and imports (1 result each, not counted)
+            warm = maker.make(now, rng)
+            body = json.dumps({"results": [{"id": str(uuid.uuid4()), "checked_at": now.isoformat(), "result": warm}]})
+            client.request("POST", "/api/v1/results/batch", body=body.encode())
+        CheckResult.objects.all().delete()
+
+        def send_share(client: common.SignedClient, share: list[bytes]) -> None:
+            for body in share:
+                prepared = client.prepare("POST", "/api/v1/results/batch", body=body)
+                began = time.perf_counter()
+                response = client.send(prepared)
+                latencies.append((time.perf_counter() - began) * 1000)
+                statuses = (
+                    {o["status"] for o in response.json().get("items", [])} if response.status_code == 200 else set()
+                )
+                if statuses != {"stored"}:
+                    failures.append(f"{response.status_code} {response.text[:200]}")
+
+        threads = [threading.Thread(target=send_share, args=(c, s)) for c, s in zip(clients, bodies, strict=True)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        api_seconds = time.perf_counter() - started
+    finally:
+        server.stop()
+    if failures:
+        raise SystemExit(f"{len(failures)} batches failed, e.g. {failures[0]}")
+    stored = CheckResult.objects.count()
+    if stored != args.rows:
+        raise SystemExit(f"stored {stored} results, expected {args.rows}")
+
+    # COPY of the same rows: prepared as the API stored them, then loaded in one COPY.
+    by_id = {str(r.id): r for r in CheckResult.objects.only("id", "device_id", "received_at")}
+    rows = [
+        common.stored_row(
+            uuid.UUID(item["id"]),
+            institution.pk,
+            by_id[item["id"]].device_id,
+            datetime.datetime.fromisoformat(item["checked_at"]),
+            item["result"],
+            by_id[item["id"]].received_at,
+        )
+        for item in items
+    ]
+    with psycopg.connect(common.psycopg_url(url), autocommit=True) as conn:
+        conn.execute("TRUNCATE results_checkresult")
+    started = time.perf_counter()
+    copied = common.copy_rows(url, iter(rows))
+    copy_seconds = time.perf_counter() - started
+
+    api_rate, copy_rate = args.rows / api_seconds, copied / copy_seconds
+    p50, p95 = common.summary(latencies)
+    print(
+        f"\ningest: {args.rows:,} results, batches of {args.batch}, {args.clients} terminals at once, "
+        f"gunicorn {args.workers} workers"
+    )
+    print(
+        f"  batch API : {api_rate:>9,.0f} results/s  ({api_seconds:.1f} s; per call p50 {p50:.0f} ms, p95 {p95:.0f} ms)"
+    )
+    print(f"  COPY      : {copy_rate:>9,.0f} results/s  ({copy_seconds:.1f} s, same rows, same indexes)")
+    print(f"  ratio COPY/API: {copy_rate / api_rate:.1f}   (API/COPY: {api_rate / copy_rate:.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
