@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from server.common.schema import SIGNED_ERRORS, error_response, with_server_time
 from server.devices.actions import Registration, do_deregister_device, do_record_heartbeat, do_register_device
-from server.devices.api.base import DeviceAPIView
+from server.devices.api.base import BODY_400_CODES, JSON_BODY_ERRORS, SIGNED_BODY_ERRORS, DeviceAPIView
 from server.devices.api.serializers import (
     DeviceMeResponseSerializer,
     DeviceMeSerializer,
@@ -33,12 +33,13 @@ class RegisterDeviceView(APIView):
         request=RegisterDeviceSerializer,
         responses={
             201: RegisteredDeviceSerializer,
-            400: error_response("validation_error", "activation_code_invalid"),
+            400: error_response(*BODY_400_CODES, "activation_code_invalid"),
             401: error_response("invalid_credentials"),
             409: error_response("activation_code_used"),
             410: error_response("activation_code_expired", "activation_code_revoked"),
             423: error_response("account_locked"),
             429: error_response("rate_limited"),
+            **JSON_BODY_ERRORS,
         },
     )
     def post(self, request: Request) -> Response:
@@ -68,7 +69,11 @@ class DeregisterDeviceView(DeviceAPIView):
         operation_id="devices_me_deregister",
         summary="Deregister the calling terminal (T12)",
         request=None,
-        responses={200: OpenApiResponse(DeviceMeResponseSerializer, description="now deregistered"), **SIGNED_ERRORS},
+        responses={
+            200: OpenApiResponse(DeviceMeResponseSerializer, description="now deregistered"),
+            **SIGNED_ERRORS,
+            **SIGNED_BODY_ERRORS,
+        },
     )
     def post(self, request: Request) -> Response:
         device = do_deregister_device(self.device, request=request)
@@ -80,7 +85,12 @@ class HeartbeatView(DeviceAPIView):
         operation_id="devices_me_heartbeat",
         summary="The terminal is alive: refresh last seen, app version and reader name (S04)",
         request=HeartbeatSerializer,
-        responses={200: HeartbeatResponseSerializer, 400: error_response("validation_error"), **SIGNED_ERRORS},
+        responses={
+            200: HeartbeatResponseSerializer,
+            400: error_response(*BODY_400_CODES),
+            **SIGNED_ERRORS,
+            **SIGNED_BODY_ERRORS,
+        },
     )
     def post(self, request: Request) -> Response:
         serializer = HeartbeatSerializer(data=request.data)

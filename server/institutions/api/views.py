@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from server.common.schema import SIGNATURE_CODES, SIGNED_ERRORS, error_response, with_server_time
-from server.devices.api.base import DeviceAPIView
+from server.devices.api.base import BODY_400_CODES, SIGNED_BODY_ERRORS, DeviceAPIView
 from server.institutions.actions import do_change_app_account_password, do_login_app_account
 from server.institutions.api.serializers import (
     ChangePasswordSerializer,
@@ -24,10 +24,11 @@ class ChangeAccountPasswordView(DeviceAPIView):
         request=ChangePasswordSerializer,
         responses={
             200: PasswordChangedSerializer,
-            400: error_response("validation_error"),
+            400: error_response(*BODY_400_CODES),
             401: error_response("invalid_credentials", *SIGNATURE_CODES),
             403: SIGNED_ERRORS[403],
             423: error_response("account_locked"),
+            **SIGNED_BODY_ERRORS,
         },
     )
     def post(self, request: Request) -> Response:
@@ -48,10 +49,11 @@ class AccountLoginView(DeviceAPIView):
         request=LoginSerializer,
         responses={
             200: LoggedInSerializer,
-            400: error_response("validation_error"),
+            400: error_response(*BODY_400_CODES),
             401: error_response("invalid_credentials", *SIGNATURE_CODES),
             403: SIGNED_ERRORS[403],
             423: error_response("account_locked"),
+            **SIGNED_BODY_ERRORS,
         },
     )
     def post(self, request: Request) -> Response:
