@@ -1,0 +1,96 @@
+"""S07 points checked beyond test_results_search.py: the period's first instant, institution-wide paging both ways
+with an audit event per page, and deep pages that stay index range scans."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+
+from server.audit.models import AuditEvent
+from server.common.jst import JST, today_jst
+from server.devices.models import Device
+from server.results.filtersets import (
+    ResultQuery,
+    decode_cursor,
+    first_of_previous_month,
+    older_than,
+    visible_results,
+)
+from tests.server import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def push(terminal, items):
+    response = terminal.call("POST", "/api/v1/results/batch", {"results": items})
+    assert response.status_code == 200, response.content
+    assert {o["status"] for o in response.json()["items"]} == {"stored"}
+    return items
+
+
+def search(terminal, **params):
+    response = terminal.call("GET", "/api/v1/results", params=params)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_the_first_instant_of_the_previous_month_is_searchable(terminal):
+    earliest = first_of_previous_month(today_jst())
+    first_instant = datetime.datetime.combine(earliest, datetime.time.min, tzinfo=JST)
+    boundary = push(terminal, [factories.batch_item(checked_at=first_instant)])[0]
+    push(terminal, [factories.batch_item(checked_at=first_instant - datetime.timedelta(seconds=1))])
+    body = search(terminal, date_from=earliest.isoformat(), date_to=earliest.isoformat())
+    assert [r["id"] for r in body["results"]] == [boundary["id"]]
+    assert body["results"][0]["checked_at"].startswith(f"{earliest.isoformat()}T00:00:00")
+
+
+def test_institution_paging_walks_forward_and_back_with_one_audit_event_per_page(terminal, second_terminal):
+    now = datetime.datetime.now(datetime.UTC)
+    items = push(
+        terminal, [factories.batch_item(checked_at=now - datetime.timedelta(minutes=2 * i)) for i in range(10)]
+    )
+    items += push(
+        second_terminal,
+        [factories.batch_item(checked_at=now - datetime.timedelta(minutes=2 * i + 1)) for i in range(9)],
+    )
+    expected = [i["id"] for i in sorted(items, key=lambda i: i["checked_at"], reverse=True)]
+    before = AuditEvent.objects.filter(action="results_searched").count()
+    pages, body = [], search(terminal, scope="institution")
+    assert len(body["results"]) == 8  # the default page size
+    while True:
+        pages.append([r["id"] for r in body["results"]])
+        if not body["next"]:
+            break
+        body = search(terminal, cursor=body["next"])
+    assert sum(pages, []) == expected and [len(p) for p in pages] == [8, 8, 3]
+    back = []
+    while body["previous"]:
+        body = search(terminal, cursor=body["previous"])
+        back.append([r["id"] for r in body["results"]])
+    assert back == [pages[1], pages[0]] and body["previous"] is None
+    events = list(AuditEvent.objects.filter(action="results_searched").order_by("id"))[before:]
+    assert [e.object_ids for e in events] == pages + back
+    assert all(e.detail["scope"] == "institution" for e in events)
+    # A cursor carries the query: scope and period come back from it.
+    assert decode_cursor(body["next"]).params["scope"] == "institution"
+
+
+def test_deep_pages_are_index_range_scans(terminal):
+    push(terminal, [factories.batch_item() for _ in range(3)])
+    device = Device.objects.get(pk=terminal.device_id)
+    today = today_jst()
+    query = ResultQuery("institution", first_of_previous_month(today), today, 8)
+    qs = visible_results(device, query).order_by("-checked_at", "-id")
+    row = qs.first()
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+    try:
+        plan = older_than(qs, row.checked_at, row.id)[:9].explain()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET enable_seqscan = on")
+    assert "result_institution_time" in plan
+    index_cond = next(line for line in plan.splitlines() if "Index Cond" in line)
+    assert "checked_at <=" in index_cond  # the cursor bounds the scan; rows before it are never read
