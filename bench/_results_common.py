@@ -238,6 +238,52 @@ def copy_rows(url: str, rows: Iterator[tuple]) -> int:
     return count
 
 
+def fill_with_copy(
+    url: str,
+    institution: Any,
+    devices: list[Any],
+    rows: int,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    seed: int,
+) -> None:
+    """``rows`` results of the institution between start and end, written with COPY (secondary indexes dropped
+    during the load and rebuilt after, then VACUUM ANALYZE)."""
+    import psycopg
+
+    rng = random.Random(seed)
+    maker = DocumentMaker(institution.code)
+    device_ids = [device.pk for device in devices]
+    indexes = secondary_indexes(url)
+    with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+    started = time.perf_counter()
+
+    def produce():
+        for index, checked_at in enumerate(random_times(rows, start, end, rng)):
+            if index and index % 1_000_000 == 0:
+                print(f"  … {index:,} rows ({time.perf_counter() - started:.0f} s)", flush=True)
+            yield stored_row(
+                uuid.UUID(int=rng.getrandbits(128), version=4),
+                institution.pk,
+                rng.choice(device_ids),
+                checked_at,
+                maker.make(checked_at, rng),
+                checked_at + datetime.timedelta(seconds=2),
+            )
+
+    count = copy_rows(url, produce())
+    copied = time.perf_counter() - started
+    with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
+        for _, definition in indexes:
+            conn.execute(definition)
+        conn.execute("VACUUM ANALYZE results_checkresult")
+    print(
+        f"generated {count:,} rows with COPY in {copied:.1f} s; indexes + analyze {time.perf_counter() - started - copied:.1f} s"
+    )
+
+
 def secondary_indexes(url: str) -> list[tuple[str, str]]:
     import psycopg
 

@@ -91,11 +91,31 @@ def main() -> int:
             data, sig, pem = Path(tmp, "data"), Path(tmp, "sig"), Path(tmp, "cert.pem")
             data.write_bytes(b"bench")
             opensc_read = ["pkcs15-tool", "--reader", reader, "--read-certificate", "01", "--output", str(pem)]
-            opensc_sign = ["pkcs11-tool", "--module", PKCS11_MODULE, "--token-label", "JPKI (User Authentication PIN)",
-                           "--login", "--pin", PIN, "--sign", "--id", "01", "-m", "SHA256-RSA-PKCS",
-                           "-i", str(data), "-o", str(sig)]
+            opensc_sign = [
+                "pkcs11-tool",
+                "--module",
+                PKCS11_MODULE,
+                "--token-label",
+                "JPKI (User Authentication PIN)",
+                "--login",
+                "--pin",
+                PIN,
+                "--sign",
+                "--id",
+                "01",
+                "-m",
+                "SHA256-RSA-PKCS",
+                "-i",
+                str(data),
+                "-o",
+                str(sig),
+            ]
             rows = [
-                ("read auth certificate", timed(ours_read, args.runs), timed(lambda: run_checked(opensc_read), args.runs)),
+                (
+                    "read auth certificate",
+                    timed(ours_read, args.runs),
+                    timed(lambda: run_checked(opensc_read), args.runs),
+                ),
                 ("verify PIN + sign", timed(ours_sign, args.runs), timed(lambda: run_checked(opensc_sign), args.runs)),
             ]
     finally:

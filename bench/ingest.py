@@ -5,7 +5,7 @@ call, several terminals at once) beside PostgreSQL COPY of the same rows (ratio 
 
 A dedicated database (<DATABASE_URL name>_ingest) is recreated each run. The COPY side loads the very rows the API
 stored (clear columns, encrypted document, content hash prepared beforehand, so COPY measures the database load
-alone) into the same table with the same indexes, after a TRUNCATE.
+alone) into the same table with the same indexes, after deleting them again. --preload fills the table first.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4, help="terminals sending at the same time")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     parser.add_argument("--batch", type=int, default=500, help="results per call (the API allows 1–500)")
+    parser.add_argument("--preload", type=int, default=0, help="results already stored (13 months of history)")
     parser.add_argument("--seed", type=int, default=6)
     args, _ = parser.parse_known_args()
 
@@ -43,6 +44,19 @@ def main() -> int:
     from server.results.models import CheckResult
 
     institution, terminals = common.create_institution_with_devices(args.clients)
+    if args.preload:
+        history_end = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=1)
+        print(f"preloading {args.preload:,} results with COPY …", flush=True)
+        devices = [device for device, _ in terminals]
+        common.fill_with_copy(
+            url,
+            institution,
+            devices,
+            args.preload,
+            history_end - datetime.timedelta(days=396),
+            history_end,
+            args.seed + 1,
+        )
     rng = random.Random(args.seed)
     maker = common.DocumentMaker(institution.code)
     now = datetime.datetime.now(datetime.UTC)
@@ -68,7 +82,7 @@ def main() -> int:
             warm = maker.make(now, rng)
             body = json.dumps({"results": [{"id": str(uuid.uuid4()), "checked_at": now.isoformat(), "result": warm}]})
             client.request("POST", "/api/v1/results/batch", body=body.encode())
-        CheckResult.objects.all().delete()
+        CheckResult.objects.filter(received_at__gte=now).delete()
 
         def send_share(client: common.SignedClient, share: list[bytes]) -> None:
             for body in share:
@@ -93,12 +107,14 @@ def main() -> int:
         server.stop()
     if failures:
         raise SystemExit(f"{len(failures)} batches failed, e.g. {failures[0]}")
-    stored = CheckResult.objects.count()
+    stored = CheckResult.objects.count() - args.preload
     if stored != args.rows:
         raise SystemExit(f"stored {stored} results, expected {args.rows}")
 
     # COPY of the same rows: prepared as the API stored them, then loaded in one COPY.
-    by_id = {str(r.id): r for r in CheckResult.objects.only("id", "device_id", "received_at")}
+    by_id = {
+        str(r.id): r for r in CheckResult.objects.filter(received_at__gte=now).only("id", "device_id", "received_at")
+    }
     rows = [
         common.stored_row(
             uuid.UUID(item["id"]),
@@ -111,7 +127,8 @@ def main() -> int:
         for item in items
     ]
     with psycopg.connect(common.psycopg_url(url), autocommit=True) as conn:
-        conn.execute("TRUNCATE results_checkresult")
+        conn.execute("DELETE FROM results_checkresult WHERE id = ANY(%s)", [[uuid.UUID(i["id"]) for i in items]])
+        conn.execute("VACUUM results_checkresult")
     started = time.perf_counter()
     copied = common.copy_rows(url, iter(rows))
     copy_seconds = time.perf_counter() - started

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import random
 import sys
 import time
-import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -30,40 +28,9 @@ def generate(url: str, rows: int, devices: int, seed: int) -> None:
     from server.results.filtersets import first_of_previous_month
 
     institution, terminals = common.create_institution_with_devices(devices)
-    rng = random.Random(seed)
-    maker = common.DocumentMaker(institution.code)
     start = datetime.datetime.combine(first_of_previous_month(today_jst()), datetime.time.min, tzinfo=JST)
-    now = datetime.datetime.now(datetime.UTC)
-    device_ids = [device.pk for device, _ in terminals]
-    indexes = common.secondary_indexes(url)
-    import psycopg
-
-    with psycopg.connect(common.psycopg_url(url), autocommit=True) as conn:
-        for name, _ in indexes:
-            conn.execute(f'DROP INDEX "{name}"')
-    started = time.perf_counter()
-
-    def produce():
-        for index, checked_at in enumerate(common.random_times(rows, start, now, rng)):
-            if index and index % 200_000 == 0:
-                print(f"  … {index:,} rows ({time.perf_counter() - started:.0f} s)", flush=True)
-            yield common.stored_row(
-                uuid.UUID(int=rng.getrandbits(128), version=4),
-                institution.pk,
-                rng.choice(device_ids),
-                checked_at,
-                maker.make(checked_at, rng),
-                checked_at + datetime.timedelta(seconds=2),
-            )
-
-    count = common.copy_rows(url, produce())
-    copied = time.perf_counter() - started
-    with psycopg.connect(common.psycopg_url(url), autocommit=True) as conn:
-        for _, definition in indexes:
-            conn.execute(definition)
-        conn.execute("VACUUM ANALYZE results_checkresult")
-    print(
-        f"generated {count:,} rows with COPY in {copied:.1f} s; indexes + analyze {time.perf_counter() - started - copied:.1f} s"
+    common.fill_with_copy(
+        url, institution, [d for d, _ in terminals], rows, start, datetime.datetime.now(datetime.UTC), seed
     )
 
 

@@ -1,0 +1,384 @@
+"""Sandbox benchmark (N03, issue 4 point 8): signed qualification queries against gunicorn on loopback.
+
+    python bench/sandbox.py [--clients 32] [--processes 4] [--per-client 100] [--workers N] [--threads T]
+
+Needs DATABASE_URL (PostgreSQL) and REDIS_URL, as ``make bench`` sets them. The benchmark creates and migrates its
+own database (the DATABASE_URL's name + ``_sandbox``, dropped first), registers one terminal, seeds the demo roster
+with a throwaway test CA, starts gunicorn on 127.0.0.1 and runs, from ``--clients`` concurrent clients
+(``--processes`` processes × threads, one keep-alive httpx client each, a bounded number of requests each):
+
+  ping   GET /api/v1/ping: the trivial endpoint of the same server (no signature, no database), the baseline;
+  query  POST /sandbox/onshi/v1/qualifications alone: every client first fetches its challenges (signed requests),
+         signs them with the card keys (RSA-2048, as the card does) and pre-signs the requests (RFC 9421, Ed25519),
+         then sends the queries back to back. Only the queries are timed: the client is not the bottleneck;
+  pair   challenge + query as the terminal does it, RSA signing included, timed as one unit (for reference).
+
+Every query is fully verified by the server: device signature and nonce (Redis), the challenge (Redis, single use),
+the certificate chain and CRL, the card's RSA signature, the roster (PostgreSQL) and the JSON Schema of the answer.
+Cards are the demo roster's answering cards (physical → 暗証番号, Android, iPhone). Prints queries/s, p50/p95 and the
+ratio to the baseline. Nothing is asserted: benchmarks report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+TARGET_QPS = 500
+TARGET_P95_MS = 50.0
+PING = "/api/v1/ping"
+CHALLENGES = "/sandbox/onshi/v1/challenges"
+QUALIFICATIONS = "/sandbox/onshi/v1/qualifications"
+METHOD_FOR_PROFILE = {"physical": "pin", "android": "android", "iphone": "iphone"}
+
+
+@dataclass
+class ClientSetup:
+    """What a client process needs (picklable: the children are spawned and do not load Django)."""
+
+    base_url: str
+    device_id: str
+    device_key: bytes  # Ed25519 raw private bytes
+    cards: list[tuple[str, bytes, bytes]]  # (method, certificate DER, key PEM)
+
+
+# -- client side (runs in spawned processes) -------------------------------------------------------------------------
+
+
+def _signed(setup: ClientSetup, key, method: str, path: str, body: bytes) -> dict[str, str]:
+    from contracts.signing import sign_request
+
+    headers = sign_request(method, setup.base_url + path, None, body, key, setup.device_id)
+    headers["Content-Type"] = "application/json"
+    return headers
+
+
+def _card_keys(setup: ClientSetup) -> list[tuple[str, bytes, object]]:
+    from cryptography.hazmat.primitives import serialization
+
+    return [(m, der, serialization.load_pem_private_key(pem, password=None)) for m, der, pem in setup.cards]
+
+
+def _query_body(challenge_b64: str, method: str, der: bytes, card_key) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    raw = base64.b64decode(challenge_b64)
+    signature = card_key.sign(raw, padding.PKCS1v15(), hashes.SHA256())
+    body = {
+        "challenge": challenge_b64,
+        "identity_verification": method,
+        "certificate": base64.b64encode(der).decode(),
+        "signature": base64.b64encode(signature).decode(),
+        "consent_specific_diseases": True,
+    }
+    return json.dumps(body).encode()
+
+
+def _client_thread(setup: ClientSetup, kind: str, count: int, index: int, start: threading.Barrier, out: list) -> None:
+    import httpx
+
+    from contracts.signing import private_key_from_bytes
+
+    device_key = private_key_from_bytes(setup.device_key)
+    cards = _card_keys(setup)
+    latencies: list[float] = []
+    errors = 0
+    with httpx.Client(base_url=setup.base_url, timeout=30.0) as client:
+        prepared: list[tuple[bytes, dict[str, str]]] = []
+        if kind == "query":  # fetch and sign everything first: only the queries are timed
+            for n in range(count):
+                response = client.post(
+                    CHALLENGES, content=b"{}", headers=_signed(setup, device_key, "POST", CHALLENGES, b"{}")
+                )
+                response.raise_for_status()
+                method, der, card_key = cards[(index + n) % len(cards)]
+                body = _query_body(response.json()["challenge"], method, der, card_key)
+                prepared.append((body, _signed(setup, device_key, "POST", QUALIFICATIONS, body)))
+        client.get(PING)  # the connection is open before the clock starts
+        start.wait()
+        began = time.perf_counter()
+        for n in range(count):
+            t0 = time.perf_counter()
+            if kind == "ping":
+                ok = client.get(PING).status_code == 200
+            elif kind == "query":
+                body, headers = prepared[n]
+                ok = client.post(QUALIFICATIONS, content=body, headers=headers).status_code == 200
+            else:  # pair: what one check costs, end to end
+                response = client.post(
+                    CHALLENGES, content=b"{}", headers=_signed(setup, device_key, "POST", CHALLENGES, b"{}")
+                )
+                method, der, card_key = cards[(index + n) % len(cards)]
+                body = _query_body(response.json()["challenge"], method, der, card_key)
+                headers = _signed(setup, device_key, "POST", QUALIFICATIONS, body)
+                ok = client.post(QUALIFICATIONS, content=body, headers=headers).status_code == 200
+            latencies.append((time.perf_counter() - t0) * 1000)
+            errors += not ok
+        ended = time.perf_counter()
+    out.append((latencies, errors, began, ended))
+
+
+def _client_process(setup: ClientSetup, kind: str, threads: int, count: int, first_index: int, barrier, queue) -> None:
+    """``threads`` clients in this process; all processes start together at ``barrier``."""
+    results: list = []
+    local_start = threading.Barrier(threads + 1)
+    workers = [
+        threading.Thread(target=_client_thread, args=(setup, kind, count, first_index + i, local_start, results))
+        for i in range(threads)
+    ]
+    for worker in workers:
+        worker.start()
+    local_start.wait()  # every thread of this process is prepared
+    barrier.wait()  # every process is prepared
+    for worker in workers:
+        worker.join()
+    queue.put(results)
+
+
+# -- measuring -------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    kind: str
+    requests: int
+    errors: int
+    seconds: float
+    p50: float
+    p95: float
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def measure(setup: ClientSetup, kind: str, clients: int, processes: int, per_client: int) -> Figures:
+    ctx = multiprocessing.get_context("spawn")
+    processes = max(1, min(processes, clients))
+    barrier = ctx.Barrier(processes)
+    queue = ctx.Queue()
+    threads_of = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
+    children = []
+    first = 0
+    for threads in threads_of:
+        child = ctx.Process(target=_client_process, args=(setup, kind, threads, per_client, first, barrier, queue))
+        child.start()
+        children.append(child)
+        first += threads
+    gathered = []
+    for _ in children:
+        gathered.extend(queue.get(timeout=600))
+    for child in children:
+        child.join()
+    latencies = sorted(value for result in gathered for value in result[0])
+    errors = sum(result[1] for result in gathered)
+    # Throughput over the window in which all clients were sending (perf_counter is system-wide on Linux).
+    seconds = max(result[3] for result in gathered) - min(result[2] for result in gathered)
+    p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
+    return Figures(kind, len(latencies), errors, seconds, statistics.median(latencies), p95)
+
+
+# -- server side -----------------------------------------------------------------------------------------------------
+
+
+def bench_database_url(url: str) -> str:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") or "myna_bench"
+    return urlunsplit(parts._replace(path="/" + name + "_sandbox"))
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def prepare(env: dict[str, str], work: Path) -> ClientSetup:
+    """Migrate, register one terminal, seed the roster; returns what the clients need (base_url filled later)."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from cryptography.hazmat.primitives import serialization
+    from django.core.management import call_command
+
+    from contracts import signing
+    from server.devices.actions import Registration, do_issue_activation_code, do_register_device
+    from server.institutions.actions import do_create_app_account, do_create_institution
+    from server.sandbox.demo import seed_demo_roster
+
+    call_command("migrate", verbosity=0)
+    institution = do_create_institution(code="1311000010", name="しかく整骨院")
+    do_create_app_account(institution, "bench", "Bench#Pass1")
+    code, _ = do_issue_activation_code(institution)
+    device_key = signing.generate_device_key()
+    device = do_register_device(
+        Registration("1311000010", "bench", "Bench#Pass1", code, signing.public_key_b64(device_key), "bench")
+    )
+    cards = []
+    for card in seed_demo_roster(work / "cards"):
+        if card.expected_error_code is None:
+            key = serialization.load_pem_private_key(card.key_path.read_bytes(), password=None)
+            pem = key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            cards.append((METHOD_FOR_PROFILE[card.profile], card.cert_path.read_bytes(), pem))
+    from django.db import connections
+
+    connections.close_all()
+    return ClientSetup("", str(device.pk), signing.private_key_to_bytes(device_key), cards)
+
+
+def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int, log: Path) -> subprocess.Popen:
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")), "server.wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "gthread",
+        "--threads", str(threads), "--keep-alive", "30", "--backlog", "512", "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=REPO, env={**os.environ, **env}, stdout=log.open("wb"),
+                               stderr=subprocess.STDOUT)  # fmt: skip
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited: see {log}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}{PING}", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.terminate()
+    raise SystemExit("gunicorn did not answer within 60 s")
+
+
+def profile_queries(setup: ClientSetup, count: int) -> None:
+    """``count`` queries through Django in this process under cProfile (challenge fetching not profiled)."""
+    import cProfile
+    import pstats
+
+    from django.test import Client
+
+    from contracts.signing import private_key_from_bytes
+
+    device_key = private_key_from_bytes(setup.device_key)
+    cards = _card_keys(setup)
+    client = Client()
+    setup_base, setup.base_url = setup.base_url, "http://testserver"
+
+    def headers_for(path: str, body: bytes) -> dict[str, str]:
+        return {
+            "HTTP_" + k.upper().replace("-", "_"): v
+            for k, v in _signed(setup, device_key, "POST", path, body).items()
+            if k != "Content-Type"
+        }
+
+    prepared = []
+    for n in range(count + 20):
+        response = client.post(CHALLENGES, b"{}", content_type="application/json", **headers_for(CHALLENGES, b"{}"))
+        method, der, card_key = cards[n % len(cards)]
+        body = _query_body(response.json()["challenge"], method, der, card_key)
+        prepared.append((body, headers_for(QUALIFICATIONS, body)))
+    for body, headers in prepared[:20]:  # warm caches outside the profile
+        assert client.post(QUALIFICATIONS, body, content_type="application/json", **headers).status_code == 200
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for body, headers in prepared[20:]:
+        client.post(QUALIFICATIONS, body, content_type="application/json", **headers)
+    profiler.disable()
+    elapsed = time.perf_counter() - started
+    print(f"profile: {count} queries in-process, {elapsed / count * 1000:.2f} ms each (one thread, with profiler)")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    if os.environ.get("BENCH_PROFILE_CALLEES"):
+        pstats.Stats(profiler).sort_stats("cumulative").print_callees(os.environ["BENCH_PROFILE_CALLEES"])
+    setup.base_url = setup_base
+
+
+def main() -> int:
+    cores = os.cpu_count() or 1
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--processes", type=int, default=4, help="client processes (the clients are their threads)")
+    parser.add_argument("--per-client", type=int, default=100, help="requests per client and kind")
+    parser.add_argument("--workers", type=int, default=2 * cores + 1, help="gunicorn workers (default 2×cores+1)")
+    parser.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker (gthread)")
+    parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument("--kinds", default="ping,query,pair")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="profile N queries in-process and stop")
+    args = parser.parse_args()
+
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        if not os.environ.get(name):
+            raise SystemExit(f"{name} is not set (make bench sets it)")
+    database_url = bench_database_url(os.environ["DATABASE_URL"])
+    recreate_database(database_url)
+    work = Path(tempfile.mkdtemp(prefix="bench-sandbox-"))
+    env = {
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "server.settings.base",
+        "DJANGO_DEBUG": "0",
+        "SANDBOX_CA_DIR": str(work / "ca"),
+    }
+    setup = prepare(env, work)
+    if args.profile:
+        profile_queries(setup, args.profile)
+        return 0
+    setup.base_url = f"http://127.0.0.1:{args.port}"
+    server = start_gunicorn(env, args.port, args.workers, args.threads, work / "gunicorn.log")
+    try:
+        kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+        measure(setup, "ping", args.clients, args.processes, 20)  # warm-up: imports, connections, caches
+        if "query" in kinds:
+            measure(setup, "query", args.clients, args.processes, 5)
+        results = {kind: measure(setup, kind, args.clients, args.processes, args.per_client) for kind in kinds}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    print(
+        f"sandbox: gunicorn gthread {args.workers} workers × {args.threads} threads on {cores} cores; "
+        f"{args.clients} clients ({args.processes} processes), {args.per_client} requests each; "
+        f"{len(setup.cards)} demo cards"
+    )
+    print(f"{'endpoint':<8} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
+    for figures in results.values():
+        print(
+            f"{figures.kind:<8} {figures.requests:>8} {figures.errors:>6} {figures.per_second:>8.0f} "
+            f"{figures.p50:>8.1f} {figures.p95:>8.1f}"
+        )
+    if "query" in results and "ping" in results:
+        query, ping = results["query"], results["ping"]
+        print(
+            f"query/ping: throughput {query.per_second / ping.per_second:.2f}×, p95 {query.p95 / ping.p95:.1f}×; "
+            f"target ≥ {TARGET_QPS} queries/s and p95 ≤ {TARGET_P95_MS:.0f} ms: "
+            f"{'met' if query.per_second >= TARGET_QPS and query.p95 <= TARGET_P95_MS else 'NOT met'}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
