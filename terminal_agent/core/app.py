@@ -277,3 +277,6 @@ class TerminalCore:
         self.sync.stop()
         self.api.close()
         self.store.close()
+        backend_close = getattr(getattr(self.readers, "backend", None), "close", None)
+        if backend_close is not None:
+            backend_close()  # PC/SC contexts are released; in-process readers have nothing to close
