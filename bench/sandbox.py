@@ -348,6 +348,7 @@ def main() -> int:
         profile_queries(setup, args.profile)
         return 0
     setup.base_url = f"http://127.0.0.1:{args.port}"
+    load_before = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     server = start_gunicorn(env, args.port, args.workers, args.threads, work / "gunicorn.log")
     try:
         kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
@@ -359,6 +360,8 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=30)
 
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"sandbox: load average before the run {load_before}, after {load} (other work on the machine skews figures)")
     print(
         f"sandbox: gunicorn gthread {args.workers} workers × {args.threads} threads on {cores} cores; "
         f"{args.clients} clients ({args.processes} processes), {args.per_client} requests each; "

@@ -126,11 +126,11 @@ DATE_KEYS = {
 }  # fmt: skip
 DATETIME_KEYS = {"processing_execution_time"}
 INTEGER_KEYS = {"specific_diseases_self_pay"}
-# Codes, numbers and dates: whitespace around them is noise from hand-made files. Names and messages keep theirs.
+# Codes with a fixed pattern and dates: whitespace around them is noise from hand-made files. Free text keeps its own.
 VERBATIM_KEYS = {
     "insured_name", "name", "name_of_other", "name_kana", "name_of_other_kana", "insurer_name",
-    "processing_result_message", "designated_medical_institution_name", "remarks1", "insured_card_symbol",
-    "insured_identification_number",
+    "processing_result_code", "processing_result_message", "designated_medical_institution_name", "remarks1",
+    "insured_card_symbol", "insured_identification_number",
 }  # fmt: skip
 
 

@@ -329,12 +329,28 @@ class TestJpkiCa:
     def crl(self) -> x509.CertificateRevocationList:
         return x509.load_der_x509_crl((self.directory / "crl.der").read_bytes())
 
+    def _verified_crl(self) -> x509.CertificateRevocationList:
+        """The CRL, parsed and its signature checked once per version of the file (another process may revoke)."""
+        path = self.directory / "crl.der"
+        stat = path.stat()
+        version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        cached = self.__dict__.get("_crl_cache")
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        crl = x509.load_der_x509_crl(path.read_bytes())
+        if not crl.is_signature_valid(self.issuer_key.public_key()):
+            raise RuntimeError("sandbox CRL signature is invalid; the CA directory is damaged")
+        self.__dict__["_crl_cache"] = (version, crl)
+        return crl
+
     # -- verification --------------------------------------------------------------------------------------------
 
     def is_issued_here(self, cert: x509.Certificate) -> bool:
         """True when ``cert`` chains to this CA: issuer name and signature of the issuer, issuer signed by root."""
         try:
-            self.issuer_cert.verify_directly_issued_by(self.root_cert)
+            if not self.__dict__.get("_issuer_verified"):  # the issuer does not change: check its root signature once
+                self.issuer_cert.verify_directly_issued_by(self.root_cert)
+                self.__dict__["_issuer_verified"] = True
             cert.verify_directly_issued_by(self.issuer_cert)
         except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
             return False
@@ -344,9 +360,7 @@ class TestJpkiCa:
         """State of a card's certificate: chain, revocation (the CRL, itself verified), then validity dates."""
         if not self.is_issued_here(cert):
             return CertificateState.UNTRUSTED
-        crl = self.crl()
-        if not crl.is_signature_valid(self.issuer_key.public_key()):
-            raise RuntimeError("sandbox CRL signature is invalid; the CA directory is damaged")
+        crl = self._verified_crl()
         if crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
             return CertificateState.REVOKED
         return state_at(cert.not_valid_before_utc, cert.not_valid_after_utc, now or dt.datetime.now(dt.UTC))

@@ -102,7 +102,11 @@ class InsuredPerson(models.Model):
 
     def current_qualification(self) -> Qualification | None:
         """The newest qualification (by 有効開始日, then by creation)."""
-        return self.qualifications.order_by(models.F("valid_from").desc(nulls_last=True), "-id").first()
+        return (
+            self.qualifications.select_related("insurer", "public_assistance_office")  # the answer needs the payer
+            .order_by(models.F("valid_from").desc(nulls_last=True), "-id")
+            .first()
+        )
 
 
 class Qualification(models.Model):

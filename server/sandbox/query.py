@@ -19,7 +19,8 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.utils import timezone
 
 from server.sandbox.actions import do_request_registration
@@ -85,16 +86,42 @@ def issue_challenge(device_id: str | None = None, now: dt.datetime | None = None
     return Challenge(base64.b64encode(raw).decode("ascii"), expires_at)
 
 
+def _take_challenge(raw: bytes) -> tuple[dict[str, Any] | None, bool]:
+    """Atomically take the challenge's entry and mark it spent: (entry or None, whether it was already spent).
+
+    On Redis this is one round trip (GETDEL + SET NX in a pipeline): of concurrent requests with one challenge exactly
+    one gets the entry. Other caches (the embedded default's local memory) use the portable cache calls.
+    """
+    backend = caches["default"]  # the backend itself: ``cache`` is a proxy that isinstance cannot see through
+    if isinstance(backend, RedisCache):
+        challenge_key = backend.make_and_validate_key(_challenge_key(raw))
+        spent_key = backend.make_and_validate_key(_spent_key(raw))
+        client = backend._cache.get_client(challenge_key, write=True)
+        pipeline = client.pipeline(transaction=False)
+        pipeline.getdel(challenge_key)
+        pipeline.set(spent_key, 1, ex=CHALLENGE_KEEP_SECONDS, nx=True)
+        stored, newly_spent = pipeline.execute()
+        if stored is None:
+            if newly_spent:  # never issued (or long gone): stays "unknown" rather than becoming "used"
+                client.delete(spent_key)
+            return None, not newly_spent
+        return backend._cache._serializer.loads(stored), False
+    entry = cache.get(_challenge_key(raw))
+    if entry is None:
+        return None, bool(cache.get(_spent_key(raw)))
+    # cache.add is an atomic add: of two concurrent requests with one challenge exactly one spends it.
+    if not cache.add(_spent_key(raw), 1, timeout=CHALLENGE_KEEP_SECONDS):
+        return None, True
+    cache.delete(_challenge_key(raw))
+    return entry, False
+
+
 def consume_challenge(raw: bytes, device_id: str | None = None, now: dt.datetime | None = None) -> None:
     """Spend a challenge or raise the coded error: unknown, already used, expired, or issued to another device."""
     now = now or timezone.now()
-    entry = cache.get(_challenge_key(raw))
+    entry, already_spent = _take_challenge(raw)
     if entry is None:
-        fail("challenge_used" if cache.get(_spent_key(raw)) else "challenge_unknown")
-    # cache.add is SET NX on Redis: of two concurrent requests with one challenge exactly one spends it.
-    if not cache.add(_spent_key(raw), 1, timeout=CHALLENGE_KEEP_SECONDS):
-        fail("challenge_used")
-    cache.delete(_challenge_key(raw))
+        fail("challenge_used" if already_spent else "challenge_unknown")
     if entry["device"] and device_id and entry["device"] != str(device_id):
         fail("challenge_other_device")
     if now.timestamp() > entry["expires_at"]:
