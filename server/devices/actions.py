@@ -25,6 +25,7 @@ from server.institutions.actions import check_account_credentials
 from server.institutions.models import AppAccount, Institution
 
 CODE_DIGITS = 12
+LAST_SEEN_GRANULARITY = datetime.timedelta(minutes=1)  # last_seen_at is kept to the minute: one write per minute
 
 
 def hash_activation_code(code: str) -> str:
@@ -289,7 +290,13 @@ def do_record_heartbeat(
     if reader_name is not None and reader_name != device.reader_name:
         changes["reader_name"] = reader_name
     was_offline = device.offline_since is not None
-    Device.objects.filter(pk=device.pk).update(last_seen_at=now, offline_since=None, **changes)
+    # The signature check has just refreshed last_seen_at (to the minute): write only when there is news, so that
+    # the periodic heartbeat of an unchanged terminal costs no database write.
+    fresh = device.last_seen_at is not None and now - device.last_seen_at <= LAST_SEEN_GRANULARITY
+    if changes or was_offline or not fresh:
+        Device.objects.filter(pk=device.pk).update(last_seen_at=now, offline_since=None, **changes)
+    else:
+        now = device.last_seen_at
     if changes:
         record_event(
             "device_updated",
@@ -305,7 +312,9 @@ def do_record_heartbeat(
     return device
 
 
-def note_device_seen(device: Device, *, request: Any = None, granularity: datetime.timedelta) -> None:
+def note_device_seen(
+    device: Device, *, request: Any = None, granularity: datetime.timedelta = LAST_SEEN_GRANULARITY
+) -> None:
     """Any signed call: refresh last_seen_at at most once per ``granularity``; a device marked offline is back."""
     now = timezone.now()
     if device.offline_since is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
@@ -20,7 +19,6 @@ from server.common.errors import ApiError
 from server.devices.models import Device
 
 NONCE_TTL_SECONDS = 600
-LAST_SEEN_GRANULARITY = timedelta(minutes=1)
 
 SIGNATURE_MESSAGES = {
     signing.SIGNATURE_REQUIRED: "署名付きのリクエストが必要です。",
@@ -60,7 +58,10 @@ def _device_for(key_id: str) -> Device | None:
         device_id = uuid.UUID(key_id)
     except ValueError:
         return None
-    return Device.objects.select_related("institution").filter(pk=device_id).first()
+    try:  # get(), not first(): no ORDER BY (the model's ordering joins the institution and sorts)
+        return Device.objects.select_related("institution").get(pk=device_id)
+    except Device.DoesNotExist:
+        return None
 
 
 class DeviceSignatureAuthentication(BaseAuthentication):
@@ -110,7 +111,7 @@ class DeviceSignatureAuthentication(BaseAuthentication):
         from server.devices.actions import note_device_seen  # here: actions imports the institutions app
 
         # The Django request, not DRF's: request.user of DRF's would run this authentication again.
-        note_device_seen(device, request=request._request, granularity=LAST_SEEN_GRANULARITY)
+        note_device_seen(device, request=request._request)
         return DeviceUser(device), device
 
     def authenticate_header(self, request: Request) -> str:
