@@ -11,6 +11,7 @@ alone) into the same table with the same indexes, after deleting them again. --p
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime
 import json
 import random
@@ -32,11 +33,21 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     parser.add_argument("--batch", type=int, default=500, help="results per call (the API allows 1–500)")
     parser.add_argument("--preload", type=int, default=0, help="results already stored (13 months of history)")
+    parser.add_argument(
+        "--into-search-db",
+        action="store_true",
+        help="ingest into bench/search.py's database as it is (e.g. 10M rows), removing what was added afterwards",
+    )
     parser.add_argument("--seed", type=int, default=6)
     args, _ = parser.parse_known_args()
 
-    url = common.bench_database_url("ingest")
-    common.recreate_database(url)
+    if args.into_search_db:
+        url = common.bench_database_url("search")
+        if not common.database_exists(url):
+            raise SystemExit("run bench/search.py first: its database does not exist")
+    else:
+        url = common.bench_database_url("ingest")
+        common.recreate_database(url)
     common.migrate(url)
     common.django_setup(url)
     import psycopg
@@ -62,7 +73,7 @@ def main() -> int:
     now = datetime.datetime.now(datetime.UTC)
     items = [
         {
-            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "id": str(uuid.uuid4()),  # random, so that they never collide with generated history
             "checked_at": at.isoformat(),
             "result": maker.make(at, rng),
         }
@@ -72,17 +83,27 @@ def main() -> int:
     shares = [batches[index :: args.clients] for index in range(args.clients)]
     bodies = [[json.dumps({"results": b}, ensure_ascii=False).encode() for b in share] for share in shares]
 
+    item_ids = [uuid.UUID(item["id"]) for item in items]
+    if args.into_search_db:  # leave the search database as it was, whatever happens
+
+        def remove_ingested() -> None:
+            with psycopg.connect(common.psycopg_url(url), autocommit=True) as conn:
+                conn.execute("DELETE FROM results_checkresult WHERE id = ANY(%s)", [item_ids])
+                conn.execute("VACUUM results_checkresult")
+
+        atexit.register(remove_ingested)
     server = common.Server(url, args.workers)
     latencies: list[float] = []
     failures: list[str] = []
     try:
         server.wait_ready()
         clients = [common.SignedClient(server.base_url, str(device.pk), key) for device, key in terminals]
+        warm_ids = []
         for client in clients:  # warm up every worker's connections and imports (1 result each, not counted)
-            warm = maker.make(now, rng)
-            body = json.dumps({"results": [{"id": str(uuid.uuid4()), "checked_at": now.isoformat(), "result": warm}]})
-            client.request("POST", "/api/v1/results/batch", body=body.encode())
-        CheckResult.objects.filter(received_at__gte=now).delete()
+            warm_ids.append(str(uuid.uuid4()))
+            warm = {"id": warm_ids[-1], "checked_at": now.isoformat(), "result": maker.make(now, rng)}
+            client.request("POST", "/api/v1/results/batch", body=json.dumps({"results": [warm]}).encode())
+        CheckResult.objects.filter(id__in=warm_ids).delete()
 
         def send_share(client: common.SignedClient, share: list[bytes]) -> None:
             for body in share:
@@ -107,14 +128,16 @@ def main() -> int:
         server.stop()
     if failures:
         raise SystemExit(f"{len(failures)} batches failed, e.g. {failures[0]}")
-    stored = CheckResult.objects.count() - args.preload
+    stored_rows = {}
+    for start in range(0, len(item_ids), 5000):
+        chunk = CheckResult.objects.filter(id__in=item_ids[start : start + 5000]).only("id", "device_id", "received_at")
+        stored_rows.update({str(r.id): r for r in chunk})
+    stored = len(stored_rows)
     if stored != args.rows:
         raise SystemExit(f"stored {stored} results, expected {args.rows}")
 
     # COPY of the same rows: prepared as the API stored them, then loaded in one COPY.
-    by_id = {
-        str(r.id): r for r in CheckResult.objects.filter(received_at__gte=now).only("id", "device_id", "received_at")
-    }
+    by_id = stored_rows
     rows = [
         common.stored_row(
             uuid.UUID(item["id"]),
@@ -127,7 +150,7 @@ def main() -> int:
         for item in items
     ]
     with psycopg.connect(common.psycopg_url(url), autocommit=True) as conn:
-        conn.execute("DELETE FROM results_checkresult WHERE id = ANY(%s)", [[uuid.UUID(i["id"]) for i in items]])
+        conn.execute("DELETE FROM results_checkresult WHERE id = ANY(%s)", [item_ids])
         conn.execute("VACUUM results_checkresult")
     started = time.perf_counter()
     copied = common.copy_rows(url, iter(rows))
@@ -135,9 +158,11 @@ def main() -> int:
 
     api_rate, copy_rate = args.rows / api_seconds, copied / copy_seconds
     p50, p95 = common.summary(latencies)
+    with psycopg.connect(common.psycopg_url(url)) as conn:
+        table = conn.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'results_checkresult'").fetchone()
     print(
-        f"\ningest: {args.rows:,} results, batches of {args.batch}, {args.clients} terminals at once, "
-        f"gunicorn {args.workers} workers"
+        f"\ningest: {args.rows:,} results into a table of ~{max(table[0], 0):,} others, batches of {args.batch}, "
+        f"{args.clients} terminals at once, gunicorn {args.workers} workers"
     )
     print(
         f"  batch API : {api_rate:>9,.0f} results/s  ({api_seconds:.1f} s; per call p50 {p50:.0f} ms, p95 {p95:.0f} ms)"
