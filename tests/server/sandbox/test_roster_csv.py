@@ -88,3 +88,18 @@ def test_command(demo_cards, tmp_path):
     call_command("sandbox_roster", "issue-card", str(person.pk), str(tmp_path / "card"), "--holder", "iphone")
     assert (tmp_path / "card" / "key.pem").exists() and (tmp_path / "card" / "cert.der").exists()
     assert person.card_certificates.filter(holder_kind="iphone").exists()
+
+
+def test_issue_command_names(demo_cards, tmp_path):
+    """``sandbox_export`` / ``sandbox_import FILE`` (the issue's names) round-trip the roster."""
+    out = io.StringIO()
+    call_command("sandbox_export", stdout=out, stderr=io.StringIO())
+    assert list(csv.DictReader(io.StringIO(out.getvalue()))) == exported_rows()
+    path = tmp_path / "roster.csv"
+    call_command("sandbox_export", str(path), stderr=io.StringIO())
+    done = io.StringIO()
+    call_command("sandbox_import", str(path), stdout=done)
+    assert f"{InsuredPerson.objects.count()} 件を取り込みました。" in done.getvalue()
+    path.write_text("name,name_kana,birthdate,sex\n山田 花子,ヤマダ ハナコ,1990-13-01,2\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="2行目 birthdate"):
+        call_command("sandbox_import", str(path))
