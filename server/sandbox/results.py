@@ -25,7 +25,7 @@ try:  # compiled validator (Rust): about 20× faster than jsonschema on this sch
     import jsonschema_rs
 
     _fast_validator = jsonschema_rs.validator_for(load_schema(), validate_formats=True)
-except ImportError:  # optional: without it every answer goes through jsonschema only
+except (ImportError, AttributeError, TypeError):  # optional (or an older API): jsonschema alone then
     _fast_validator = None
 
 
