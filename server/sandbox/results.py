@@ -21,7 +21,7 @@ REFERENCE_BY_CARD = "1"  # 照会区分 OQSCD002: マイナンバーカード
 PROCESSING_OK = "1"  # 処理結果状況 OQSCD004: 正常終了
 
 
-try:  # compiled validator (Rust): about 20× faster than jsonschema on this schema; jsonschema reports the errors
+try:  # compiled validator (Rust): ~3 µs instead of ~330 µs per answer here; jsonschema still names the errors
     import jsonschema_rs
 
     _fast_validator = jsonschema_rs.validator_for(load_schema(), validate_formats=True)
