@@ -467,7 +467,10 @@ def _reuse_card_files(
         return None
     try:
         cert = x509.load_der_x509_certificate(cert_path.read_bytes())
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        # The match with the certificate's public key is checked below; the full RSA check would cost ~40 ms a card.
+        key = serialization.load_pem_private_key(
+            key_path.read_bytes(), password=None, unsafe_skip_rsa_key_validation=True
+        )
     except ValueError:
         return None
     ca = get_ca()
