@@ -31,6 +31,10 @@ SIGNATURE_MESSAGES = {
 SIGNATURE_HEADERS = ("Signature-Input", "Signature", "Content-Digest")
 
 
+def payload_too_large() -> ApiError:
+    return ApiError("payload_too_large", "送信データが大きすぎます。件数を減らして再度お試しください。", 413)
+
+
 def signature_error(code: str) -> ApiError:
     return ApiError(code, SIGNATURE_MESSAGES[code], 401)
 
@@ -89,9 +93,7 @@ class DeviceSignatureAuthentication(BaseAuthentication):
         try:
             body = request._request.body
         except RequestDataTooBig:
-            raise ApiError(
-                "payload_too_large", "送信データが大きすぎます。件数を減らして再度お試しください。", 413
-            ) from None
+            raise payload_too_large() from None
         try:
             verified = signing.verify_request(
                 request.method,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -21,6 +22,7 @@ from server.devices.api.serializers import (
     RegisterDeviceSerializer,
     RegisteredDeviceSerializer,
 )
+from server.devices.authentication import payload_too_large
 
 
 class RegisterDeviceView(APIView):
@@ -38,12 +40,17 @@ class RegisterDeviceView(APIView):
             409: error_response("activation_code_used"),
             410: error_response("activation_code_expired", "activation_code_revoked"),
             423: error_response("account_locked"),
+            413: error_response("payload_too_large"),
             429: error_response("rate_limited"),
             **JSON_BODY_ERRORS,
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = RegisterDeviceSerializer(data=request.data)
+        try:
+            data = request.data
+        except RequestDataTooBig:  # unsigned: nothing has read the body before, so the size check fires here
+            raise payload_too_large() from None
+        serializer = RegisterDeviceSerializer(data=data)
         serializer.is_valid(raise_exception=True)
         device = do_register_device(Registration(**serializer.validated_data), request=request)
         body = {
