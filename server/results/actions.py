@@ -216,23 +216,27 @@ def retention_cutoff(now: datetime.datetime | None = None, months: int | None = 
 
 
 def do_purge_expired_results(*, now: datetime.datetime | None = None, batch_size: int = 5000) -> int:
-    """Delete results checked before the retention cutoff, in batches (each its own transaction). Idempotent."""
+    """Delete results checked before the retention cutoff, institution by institution (on the search index) and in
+    batches, each its own transaction. Idempotent."""
+    from server.institutions.models import Institution
+
     cutoff = retention_cutoff(now)
     table = connection.ops.quote_name(CheckResult._meta.db_table)
-    total = 0
     # Rows another transaction holds (a concurrent purge) are skipped, not waited for; SQLite has no row locks.
     lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    while True:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE checked_at < %s "
-                f"ORDER BY checked_at LIMIT %s{lock})",
-                [cutoff, batch_size],
-            )
-            deleted = cursor.rowcount
-        total += deleted
-        if deleted < batch_size:
-            break
+    total = 0
+    for institution_id in Institution.objects.order_by("pk").values_list("pk", flat=True):
+        while True:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE institution_id = %s "
+                    f"AND checked_at < %s ORDER BY checked_at LIMIT %s{lock})",
+                    [institution_id, cutoff, batch_size],
+                )
+                deleted = cursor.rowcount
+            total += deleted
+            if deleted < batch_size:
+                break
     if total:
         # Counts and the cutoff only: a purge can remove millions of rows.
         record_event("results_purged", detail={"deleted": total, "cutoff": cutoff.isoformat()})
