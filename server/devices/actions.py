@@ -338,7 +338,7 @@ def do_mark_silent_devices_offline(now: datetime.datetime | None = None) -> list
     marked = []
     with transaction.atomic():
         candidates = (
-            Device.objects.select_for_update(skip_locked=True)
+            Device.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(silent, status=Device.STATUS_ACTIVE, offline_since__isnull=True)
             .select_related("institution")
         )
