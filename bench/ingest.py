@@ -92,6 +92,10 @@ def main() -> int:
                 conn.execute("VACUUM results_checkresult")
 
         atexit.register(remove_ingested)
+    with psycopg.connect(common.psycopg_url(url)) as conn:
+        others = conn.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE relname = 'results_checkresult'"
+        ).fetchone()[0]
     server = common.Server(url, args.workers)
     latencies: list[float] = []
     failures: list[str] = []
@@ -158,10 +162,8 @@ def main() -> int:
 
     api_rate, copy_rate = args.rows / api_seconds, copied / copy_seconds
     p50, p95 = common.summary(latencies)
-    with psycopg.connect(common.psycopg_url(url)) as conn:
-        table = conn.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'results_checkresult'").fetchone()
     print(
-        f"\ningest: {args.rows:,} results into a table of ~{max(table[0], 0):,} others, batches of {args.batch}, "
+        f"\ningest: {args.rows:,} results into a table of ~{max(others, 0):,} others, batches of {args.batch}, "
         f"{args.clients} terminals at once, gunicorn {args.workers} workers"
     )
     print(
