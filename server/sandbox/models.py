@@ -102,8 +102,14 @@ class InsuredPerson(models.Model):
 
     def current_qualification(self) -> Qualification | None:
         """The newest qualification (by 有効開始日, then by creation)."""
+        # One query for the answer: the payer joined, and whether a 特定疾病 query is needed at all (most have none).
         return (
-            self.qualifications.select_related("insurer", "public_assistance_office")  # the answer needs the payer
+            self.qualifications.select_related("insurer", "public_assistance_office")
+            .annotate(
+                has_specific_diseases=models.Exists(
+                    SpecificDiseaseCertificate.objects.filter(qualification=models.OuterRef("pk"))
+                )
+            )
             .order_by(models.F("valid_from").desc(nulls_last=True), "-id")
             .first()
         )

@@ -105,6 +105,12 @@ def qualification_block(
     if certificates_included:
         block["specific_diseases_certificate_related_cons_flg"] = "1" if consent_specific_diseases else "0"
         if consent_specific_diseases:
+            # ``has_specific_diseases`` comes with current_qualification(): no query for the many who have none.
+            diseases = (
+                qualification.specific_diseases.all()[: SpecificDiseaseCertificate.MAX_PER_QUALIFICATION]
+                if getattr(qualification, "has_specific_diseases", True)
+                else []
+            )
             block["specific_diseases_certificate_list"] = [
                 {
                     "specific_diseases_disease_category": disease.category,
@@ -113,7 +119,7 @@ def qualification_block(
                     "specific_diseases_valid_end_date": _date(disease.valid_until),
                     "specific_diseases_self_pay": disease.self_pay,
                 }
-                for disease in qualification.specific_diseases.all()[: SpecificDiseaseCertificate.MAX_PER_QUALIFICATION]
+                for disease in diseases
             ]
     if medical_assistance:
         block["public_expense_result_list"] = [
