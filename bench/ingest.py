@@ -163,7 +163,7 @@ def main() -> int:
     api_rate, copy_rate = args.rows / api_seconds, copied / copy_seconds
     p50, p95 = common.summary(latencies)
     print(
-        f"\ningest: {args.rows:,} results into a table of ~{max(others, 0):,} others, batches of {args.batch}, "
+        f"\ningest: {args.rows:,} results into a table of {others:,} others, batches of {args.batch}, "
         f"{args.clients} terminals at once, gunicorn {args.workers} workers"
     )
     print(
