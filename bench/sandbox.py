@@ -323,7 +323,20 @@ def profile_queries(setup: ClientSetup, count: int) -> None:
     started = time.perf_counter()
     for body, headers in plain:
         client.post(QUALIFICATIONS, body, content_type="application/json", **headers)
-    print(f"in-process, one thread, no profiler: {(time.perf_counter() - started) / count * 1000:.2f} ms a query")
+    query_ms = (time.perf_counter() - started) / count * 1000
+    started = time.perf_counter()
+    for _ in range(count):
+        client.get(PING)
+    ping_ms = (time.perf_counter() - started) / count * 1000
+    signed = [_test_client_headers(setup, device_key, CHALLENGES, b"{}") for _ in range(count)]
+    started = time.perf_counter()
+    for headers in signed:
+        client.post(CHALLENGES, b"{}", content_type="application/json", **headers)
+    challenge_ms = (time.perf_counter() - started) / count * 1000
+    print(
+        f"in-process, one thread, no profiler: query {query_ms:.2f} ms, challenge {challenge_ms:.2f} ms "
+        f"(signed request + one Redis write), ping {ping_ms:.2f} ms"
+    )
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
