@@ -197,6 +197,23 @@ def do_reencrypt_results(to_key_id: str, *, batch_size: int = 1000, after: uuid.
     return len(rows), (rows[-1].id if rows else None)
 
 
+def do_reencrypt_exports(to_key_id: str) -> int:
+    """Export files still on the server (they live an hour at most) move to the new key too."""
+    from server.results import crypto
+    from server.results.models import ResultExport
+
+    changed = 0
+    pending = ResultExport.objects.exclude(key_id=to_key_id).exclude(content_encrypted=None)
+    for export in pending.only("id", "key_id", "content_encrypted").iterator():
+        context = f"export:{export.pk}"
+        content = crypto.decrypt_bytes(export.content_encrypted, context, export.key_id)
+        key_id, blob = crypto.encrypt_bytes(content, context, to_key_id)
+        changed += ResultExport.objects.filter(pk=export.pk, key_id=export.key_id).update(
+            key_id=key_id, content_encrypted=blob
+        )
+    return changed
+
+
 # --- retention (S10) -----------------------------------------------------------------------------------------------
 
 

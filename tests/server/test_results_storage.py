@@ -15,7 +15,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from server.results import crypto
-from server.results.models import CheckResult
+from server.results.exports import do_build_export, export_content
+from server.results.models import CheckResult, ResultExport
 from tests.server import factories
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +93,9 @@ def test_rows_created_through_the_model_are_encrypted_too(terminal):
 def test_reencrypt_results_rotates_every_row_and_resumes(terminal, settings):
     items = push(terminal, [factories.batch_item() for _ in range(7)])
     old_key_id = settings.RESULT_ENCRYPTION_KEY_ID
+    export_id = terminal.call("POST", "/api/v1/results/exports", {"scope": "device"}).json()["export_id"]
+    assert do_build_export(export_id) == "done"
+    csv_before = export_content(ResultExport.objects.get(pk=export_id))
     settings.RESULT_ENCRYPTION_KEYS = {**settings.RESULT_ENCRYPTION_KEYS, "k2027": NEW_KEY}
     # An interrupted run: one batch of 3 only, then the command finishes the rest.
     from server.results.actions import do_reencrypt_results
@@ -107,6 +111,8 @@ def test_reencrypt_results_rotates_every_row_and_resumes(terminal, settings):
     for item in items:
         assert CheckResult.objects.get(pk=item["id"]).document == item["result"]
     assert old_key_id != "k2027"
+    export = ResultExport.objects.get(pk=export_id)
+    assert export.key_id == "k2027" and export_content(export) == csv_before
     # Rerunning is a no-op.
     call_command("reencrypt_results", "--to", "k2027", stdout=io.StringIO())
     assert CheckResult.objects.filter(key_id="k2027").count() == 7

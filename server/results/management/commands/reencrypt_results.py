@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from server.audit.actions import record_event
-from server.results.actions import do_reencrypt_results
+from server.results.actions import do_reencrypt_exports, do_reencrypt_results
 from server.results.models import CheckResult
 
 
@@ -38,8 +38,17 @@ class Command(BaseCommand):
                     self.stdout.write(f"re-encrypted {total} results")
                 if after is None:
                     break
+            exports = do_reencrypt_exports(to_key_id)
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from None
         left = CheckResult.objects.exclude(key_id=to_key_id).count()
-        record_event("results_reencrypted", actor_type="cli", detail={"to": to_key_id, "rows": total, "left": left})
-        self.stdout.write(self.style.SUCCESS(f"done: {total} results re-encrypted under {to_key_id}; {left} left"))
+        record_event(
+            "results_reencrypted",
+            actor_type="cli",
+            detail={"to": to_key_id, "rows": total, "left": left, "exports": exports},
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"done: {total} results and {exports} export files re-encrypted under {to_key_id}; {left} results left"
+            )
+        )
