@@ -32,6 +32,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4, help="terminals sending at the same time")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     parser.add_argument("--batch", type=int, default=500, help="results per call (the API allows 1–500)")
+    parser.add_argument(
+        "--spread-days", type=float, default=1.0, help="checked_at of the pushed results: within the last N days"
+    )
     parser.add_argument("--preload", type=int, default=0, help="results already stored (13 months of history)")
     parser.add_argument(
         "--into-search-db",
@@ -77,7 +80,7 @@ def main() -> int:
             "checked_at": at.isoformat(),
             "result": maker.make(at, rng),
         }
-        for at in common.random_times(args.rows, now - datetime.timedelta(days=30), now, rng)
+        for at in common.random_times(args.rows, now - datetime.timedelta(days=args.spread_days), now, rng)
     ]
     batches = [items[i : i + args.batch] for i in range(0, len(items), args.batch)]
     shares = [batches[index :: args.clients] for index in range(args.clients)]
@@ -93,9 +96,7 @@ def main() -> int:
 
         atexit.register(remove_ingested)
     with psycopg.connect(common.psycopg_url(url)) as conn:
-        others = conn.execute(
-            "SELECT reltuples::bigint FROM pg_class WHERE relname = 'results_checkresult'"
-        ).fetchone()[0]
+        others = conn.execute("SELECT count(*) FROM results_checkresult").fetchone()[0]
     server = common.Server(url, args.workers)
     latencies: list[float] = []
     failures: list[str] = []
