@@ -159,3 +159,20 @@ def test_only_staff_of_the_institution(api_client, terminal, trail, other_instit
     assert query(stranger, patient="検索")["events"] == []
     manager = console_for(institution, "manager", "manager")
     assert query(manager)["events"]
+
+
+def test_object_id_lookups_can_use_the_gin_index(trail, terminal):
+    from django.db import connection
+
+    ichiro, _ = trail
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'audit_event_object_ids_gin'")
+        assert "USING gin (object_ids)" in cursor.fetchone()[0]
+        cursor.execute("SET enable_seqscan = off")
+    try:
+        by_patient = AuditEvent.objects.filter(object_ids__has_any_keys=[ichiro["id"]]).explain()
+        by_device = AuditEvent.objects.filter(object_ids__contains=[terminal.device_id]).explain()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET enable_seqscan = on")
+    assert "audit_event_object_ids_gin" in by_patient and "audit_event_object_ids_gin" in by_device
