@@ -20,6 +20,7 @@ from contracts import signing
 from server.audit.actions import record_event
 from server.common.errors import ApiError
 from server.devices import ratelimit
+from server.devices.authentication import device_changed
 from server.devices.models import ActivationCode, Device
 from server.institutions.actions import check_account_credentials
 from server.institutions.models import AppAccount, Institution
@@ -134,7 +135,11 @@ def check_registration_rate(registration: Registration, *, request: Any = None) 
     """
     limits = (
         ("register-ip", client_ip(request), settings.REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR),
-        ("register-institution", registration.institution_code, settings.REGISTRATION_ATTEMPTS_PER_INSTITUTION_PER_HOUR),
+        (
+            "register-institution",
+            registration.institution_code,
+            settings.REGISTRATION_ATTEMPTS_PER_INSTITUTION_PER_HOUR,
+        ),
     )
     for scope, key, limit in limits:
         hit = ratelimit.hit(scope, key, limit)
@@ -234,6 +239,7 @@ def do_deregister_device(device: Device, *, request: Any = None) -> Device:
             device.status = Device.STATUS_DEREGISTERED
             device.deregistered_at = timezone.now()
             device.save(update_fields=["status", "deregistered_at"])
+            device_changed(device.pk)  # refused from the very next call, in every worker
             record_event("device_deregistered", request=request, device=device, objects=[str(device.pk)])
     return device
 
@@ -249,6 +255,7 @@ def do_retire_device(device: Device, by: Any, reason: str, *, request: Any = Non
             device.retired_by = username
             device.retired_reason = reason
             device.save(update_fields=["status", "retired_at", "retired_by", "retired_reason"])
+            device_changed(device.pk)  # refused from the very next call, in every worker
             record_event(
                 "device_retired",
                 request=request,
@@ -266,6 +273,7 @@ def do_rename_device(device: Device, name: str, *, by: str = "", request: Any = 
     old = device.name
     device.name = name
     device.save(update_fields=["name"])
+    device_changed(device.pk)
     record_event(
         "device_renamed",
         request=request,
@@ -295,6 +303,7 @@ def do_record_heartbeat(
     fresh = device.last_seen_at is not None and now - device.last_seen_at <= LAST_SEEN_GRANULARITY
     if changes or was_offline or not fresh:
         Device.objects.filter(pk=device.pk).update(last_seen_at=now, offline_since=None, **changes)
+        device_changed(device.pk)
     else:
         now = device.last_seen_at
     if changes:
@@ -318,12 +327,18 @@ def note_device_seen(
     """Any signed call: refresh last_seen_at at most once per ``granularity``; a device marked offline is back."""
     now = timezone.now()
     if device.offline_since is not None:
-        Device.objects.filter(pk=device.pk).update(last_seen_at=now, offline_since=None)
+        # Only the call that actually clears offline_since records device_online (two workers may both see it set).
+        back = Device.objects.filter(pk=device.pk, offline_since__isnull=False).update(
+            last_seen_at=now, offline_since=None
+        )
         device.last_seen_at, device.offline_since = now, None
-        record_event("device_online", request=request, device=device, objects=[str(device.pk)])
+        device_changed(device.pk)
+        if back:
+            record_event("device_online", request=request, device=device, objects=[str(device.pk)])
     elif device.last_seen_at is None or now - device.last_seen_at > granularity:
         Device.objects.filter(pk=device.pk).update(last_seen_at=now)
         device.last_seen_at = now
+        device_changed(device.pk)  # the other workers' cached rows would otherwise write last_seen_at again
 
 
 def do_mark_silent_devices_offline(now: datetime.datetime | None = None) -> list:
@@ -354,5 +369,6 @@ def do_mark_silent_devices_offline(now: datetime.datetime | None = None) -> list
                 objects=[str(device.pk)],
                 detail={"last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None},
             )
+            device_changed(device.pk)  # the next signed call brings it back online, whichever worker takes it
             marked.append(device.pk)
     return marked

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+import logging
+import secrets
+import time
 import uuid
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
@@ -19,6 +25,15 @@ from server.common.errors import ApiError
 from server.devices.models import Device
 
 NONCE_TTL_SECONDS = 600
+# In-process cache of device rows (docs/security.md, "Cost of the signature"). Whether a cached row may be used is
+# decided on every call by a version token in Redis, read in the same round trip as the nonce is claimed; every
+# write to a device (server.devices.actions) replaces the token with device_changed(), inside its transaction and
+# again on commit. The age limit only bounds how stale the informative fields (names) can get; access never rests
+# on it. Public keys never change for a device id, so their parsed objects are kept for the life of the process.
+DEVICE_CACHE_MAX_AGE_SECONDS = 60.0
+DEVICE_CACHE_MAX_ENTRIES = 10_000
+
+logger = logging.getLogger(__name__)
 
 SIGNATURE_MESSAGES = {
     signing.SIGNATURE_REQUIRED: "署名付きのリクエストが必要です。",
@@ -57,15 +72,115 @@ class DeviceUser:
         return f"device:{self.device.pk}"
 
 
-def _device_for(key_id: str) -> Device | None:
-    try:
-        device_id = uuid.UUID(key_id)
-    except ValueError:
-        return None
+def _load_device(device_id: uuid.UUID) -> Device | None:
     try:  # get(), not first(): no ORDER BY (the model's ordering joins the institution and sorts)
         return Device.objects.select_related("institution").get(pk=device_id)
     except Device.DoesNotExist:
         return None
+
+
+@dataclass
+class _CachedDevice:
+    device: Device
+    version: bytes  # the token read from Redis BEFORE the row was loaded: any later change replaces it
+    loaded_at: float
+
+
+_devices: dict[uuid.UUID, _CachedDevice] = {}
+_public_keys: dict[uuid.UUID, Ed25519PublicKey] = {}
+
+
+def _version_key(device_id: uuid.UUID) -> str:
+    return f"device-version:{device_id}"
+
+
+def _new_token() -> bytes:
+    return secrets.token_hex(8).encode("ascii")
+
+
+def _bump_version(device_id: uuid.UUID) -> None:
+    backend = caches["default"]
+    key = _version_key(device_id)
+    if isinstance(backend, RedisCache):
+        raw_key = backend.make_and_validate_key(key)
+        backend._cache.get_client(raw_key, write=True).set(raw_key, _new_token())
+    else:
+        backend.set(key, _new_token(), timeout=None)
+
+
+def device_changed(device_id: uuid.UUID | str) -> None:
+    """Call after any write to a device row: every process reloads it on its next call.
+
+    Inside a transaction the token is replaced at once (if Redis is down, the write fails and rolls back rather
+    than leave cached rows valid) and again on commit (a process may have reloaded the old row in between).
+    """
+    device_id = uuid.UUID(str(device_id))
+    _devices.pop(device_id, None)
+    _bump_version(device_id)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _bump_version(device_id))
+
+
+def _claim_nonce_and_read_version(device_id: uuid.UUID, nonce: str) -> tuple[bool, bytes]:
+    """One Redis round trip: SET NX EX of the nonce (atomic: of two requests with one nonce exactly one wins) and
+    the device's version token, created if missing."""
+    backend = caches["default"]
+    nonce_key, version_key = f"nonce:{device_id}:{nonce}", _version_key(device_id)
+    if not isinstance(backend, RedisCache):  # embedded mode (local memory, one process)
+        added = backend.add(nonce_key, 1, timeout=NONCE_TTL_SECONDS)
+        backend.add(version_key, _new_token(), timeout=None)
+        return added, backend.get(version_key)
+    raw_nonce_key = backend.make_and_validate_key(nonce_key)
+    raw_version_key = backend.make_and_validate_key(version_key)
+    pipeline = backend._cache.get_client(raw_nonce_key, write=True).pipeline(transaction=False)
+    pipeline.set(raw_nonce_key, 1, nx=True, ex=NONCE_TTL_SECONDS)
+    pipeline.set(raw_version_key, _new_token(), nx=True)
+    pipeline.get(raw_version_key)
+    added, _, version = pipeline.execute()
+    return bool(added), version
+
+
+def _private_copy(device: Device) -> Device:
+    """A request may change its Device (and the institution joined to it); the cached one must not change."""
+    duplicate = copy.copy(device)
+    duplicate.institution = copy.copy(device.institution)
+    return duplicate
+
+
+def _current_device(device_id: uuid.UUID, version: bytes) -> Device | None:
+    entry = _devices.get(device_id)
+    if (
+        entry is not None
+        and entry.version == version
+        and time.monotonic() - entry.loaded_at < DEVICE_CACHE_MAX_AGE_SECONDS
+    ):
+        return _private_copy(entry.device)
+    device = _load_device(device_id)  # read after the token: a change committed from now on replaces the token
+    if device is None:
+        _devices.pop(device_id, None)
+        return None
+    if len(_devices) >= DEVICE_CACHE_MAX_ENTRIES:
+        _devices.clear()
+    _devices[device_id] = _CachedDevice(device, version, time.monotonic())
+    return _private_copy(device)
+
+
+def _public_key(device_id: uuid.UUID) -> tuple[Ed25519PublicKey | None, Device | None]:
+    """(the device's public key, the row if it had to be read for it)."""
+    key = _public_keys.get(device_id)
+    if key is not None:
+        return key, None
+    device = _load_device(device_id)
+    if device is None:
+        return None, None
+    try:
+        key = signing.load_public_key(device.public_key)
+    except ValueError:
+        return None, device
+    if len(_public_keys) >= DEVICE_CACHE_MAX_ENTRIES:
+        _public_keys.clear()
+    _public_keys[device_id] = key
+    return key, device
 
 
 class DeviceSignatureAuthentication(BaseAuthentication):
@@ -78,17 +193,17 @@ class DeviceSignatureAuthentication(BaseAuthentication):
         headers = request._request.headers
         if "Signature-Input" not in headers and "Signature" not in headers:
             return None
-        found: dict[str, Device] = {}
+        read_for_key: dict[str, Device] = {}
 
         def resolve(key_id: str) -> Ed25519PublicKey | None:
-            device = _device_for(key_id)
-            if device is None:
-                return None
-            found["device"] = device
             try:
-                return signing.load_public_key(device.public_key)
+                device_id = uuid.UUID(key_id)
             except ValueError:
                 return None
+            key, device = _public_key(device_id)
+            if device is not None:
+                read_for_key["device"] = device
+            return key
 
         try:
             body = request._request.body
@@ -106,10 +221,14 @@ class DeviceSignatureAuthentication(BaseAuthentication):
             )
         except signing.SignatureError as exc:
             raise signature_error(exc.code) from None
-        # cache.add is atomic (SET NX on Redis): of two requests with one nonce, exactly one gets through.
-        if not cache.add(f"nonce:{verified.key_id}:{verified.nonce}", 1, timeout=NONCE_TTL_SECONDS):
+        device_id = uuid.UUID(verified.key_id)
+        added, version = _claim_nonce_and_read_version(device_id, verified.nonce)
+        if not added:
             raise signature_error(signing.REPLAYED_REQUEST)
-        device = found["device"]
+        # A row read for the key in this very request is as fresh as it gets; otherwise the cache, if still valid.
+        device = read_for_key.get("device") or _current_device(device_id, version)
+        if device is None:
+            raise signature_error(signing.UNKNOWN_DEVICE)
         from server.devices.actions import note_device_seen  # here: actions imports the institutions app
 
         # The Django request, not DRF's: request.user of DRF's would run this authentication again.

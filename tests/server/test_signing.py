@@ -105,3 +105,81 @@ def test_public_key_must_be_32_bytes():
         signing.load_public_key("AAAA")
     with pytest.raises(ValueError):
         signing.load_public_key("not base64!")
+
+
+# The strict path (our profile in canonical form) and the generic package (the reference) must agree.
+
+
+@pytest.fixture(params=["strict", "generic"])
+def verify_path(request, monkeypatch):
+    if request.param == "generic":
+        monkeypatch.setattr(signing, "_strict_parse", lambda signature_input, signature: None)
+    return request.param
+
+
+def test_strict_signer_writes_what_the_package_writes(key):
+    created = datetime.datetime(2026, 11, 24, 3, 0, tzinfo=datetime.UTC)
+    for method, body in (("POST", b'{"a": 1}'), ("GET", b"")):
+        strict = signing.sign_request(method, URL, {}, body, key, "dev-1", created=created, nonce="n-1")
+        generic = signing._sign_generic(method, URL, body, key, "dev-1", created=created, nonce="n-1")
+        assert strict == generic  # Ed25519 is deterministic: same base, same signature
+        assert signing._strict_parse(strict["Signature-Input"], strict["Signature"]) is not None  # the fast path
+
+
+def test_package_verifier_accepts_what_the_strict_signer_writes(key):
+    from http_message_signatures import HTTPMessageVerifier, MappingKeyResolver, algorithms
+
+    added = signing.sign_request("POST", URL, {}, b'{"a": 1}', key, "dev-1")
+    verifier = HTTPMessageVerifier(
+        signature_algorithm=algorithms.ED25519,
+        key_resolver=MappingKeyResolver(public_keys={"dev-1": key.public_key()}, private_keys={}),
+    )
+    [result] = verifier.verify(signing._Message("POST", URL, added), body=b'{"a": 1}')
+    assert result.parameters["keyid"] == "dev-1"
+
+
+def test_both_paths_verify_the_packages_signature_and_refuse_tampering(key, verify_path):
+    created = datetime.datetime.now(datetime.UTC)
+    added = signing._sign_generic("POST", URL, b'{"a": 1}', key, "dev-1", created=created, nonce="n-2")
+    assert signing.verify_request("POST", URL, added, b'{"a": 1}', resolver_for(key)).nonce == "n-2"
+    tampered = [
+        ({"Signature-Input": added["Signature-Input"].replace('nonce="n-2"', 'nonce="n-3"')}, signing.BAD_SIGNATURE),
+        ({"Signature-Input": added["Signature-Input"].replace('keyid="dev-1"', 'keyid="dev-2"')}, "unknown_device"),
+        ({"Signature-Input": added["Signature-Input"].replace('"ed25519"', '"rsa-pss-sha512"')}, signing.BAD_SIGNATURE),
+        ({"Signature-Input": added["Signature-Input"].replace(' "@query"', "")}, signing.BAD_SIGNATURE),
+        ({"Signature": added["Signature"].replace(added["Signature"][10], "A" if added["Signature"][10] != "A" else "B")},
+         signing.BAD_SIGNATURE),
+        ({"Content-Digest": signing.content_digest(b'{"a": 2}')}, signing.BAD_SIGNATURE),
+    ]  # fmt: skip
+    for change, code in tampered:
+        with pytest.raises(signing.SignatureError) as err:
+            signing.verify_request("POST", URL, added | change, b'{"a": 1}', resolver_for(key))
+        assert err.value.code == code, (verify_path, change)
+
+
+@pytest.mark.parametrize(
+    "signature_input",
+    [
+        'sig1=("@method" "@path" "@query" "content-digest");created=1;created=2;keyid="dev-1";nonce="n"',
+        'sig1=("@method" "@path" "@query" "content-digest");created=0017;keyid="dev-1";nonce="n"',
+        'sig1=("@method" "@path" "@query" "content-digest");created=1;keyid="dev-1";nonce="n";tag="x"',
+        'sig1=("@method" "@path" "@query" "content-digest");created="1";keyid="dev-1";nonce="n"',
+        'sig1=("@method" "@path" "@query" "content-digest");created=1;keyid="dev-1"',
+    ],
+)
+def test_strict_parser_declines_what_is_not_the_canonical_profile(signature_input):
+    assert signing._strict_parse(signature_input, "sig1=:" + "A" * 86 + "==:") is None
+
+
+def test_signature_without_alg_is_verified_on_both_paths(key, verify_path):
+    from http_message_signatures import HTTPMessageSigner, MappingKeyResolver, algorithms
+
+    message = signing._Message("GET", URL, {})
+    HTTPMessageSigner(
+        signature_algorithm=algorithms.ED25519,
+        key_resolver=MappingKeyResolver(public_keys={}, private_keys={"dev-1": key}),
+    ).sign(message, key_id="dev-1", nonce="n-4", label="sig1", include_alg=False,
+           covered_component_ids=signing.COVERED_COMPONENTS, body=b"")  # fmt: skip
+    assert "alg=" not in message.headers["Signature-Input"]
+    verified = signing.verify_request("GET", URL, dict(message.headers), b"", resolver_for(key))
+    assert verified.nonce == "n-4"
