@@ -29,6 +29,8 @@ from server.results.models import CheckResult, ResultExport
 logger = logging.getLogger(__name__)
 
 CHUNK = 1000
+# Above this the file is refused (settings.RESULT_EXPORT_MAX_ROWS): a narrower period makes several smaller files.
+DEFAULT_MAX_ROWS = 200_000
 TOKEN_SALT = "results.export.download"
 EXPORT_HEADER = [
     "資格確認日時",
@@ -143,6 +145,12 @@ def do_build_export(export_id: str) -> str:
     qs = export_queryset(export)
     total = qs.count()
     ResultExport.objects.filter(pk=export.pk).update(rows_total=total)
+    max_rows = getattr(settings, "RESULT_EXPORT_MAX_ROWS", DEFAULT_MAX_ROWS)
+    if total > max_rows:
+        do_fail_export(
+            export.pk, f"出力できるのは{max_rows:,}件までです（該当{total:,}件）。期間を絞ってから出力してください。"
+        )
+        return ResultExport.FAILED
     ids: list[str] = []
     buffer = io.BytesIO()
     for line in csv_lines(EXPORT_HEADER, _rows(export, qs, ids)):

@@ -48,7 +48,7 @@ def _parse_date(value: str | None, field: str) -> datetime.date | None:
         return None
     try:
         return datetime.date.fromisoformat(value)
-    except ValueError:
+    except (TypeError, ValueError):  # a forged cursor can carry any JSON type
         raise _validation(field, "日付はYYYY-MM-DDの形式で入力してください。") from None
 
 
@@ -59,7 +59,7 @@ def parse_query(params: dict[str, Any], today: datetime.date | None = None) -> R
         raise _validation("scope", "scope は device または institution を指定してください。")
     try:
         page_size = int(params.get("page_size") or DEFAULT_PAGE_SIZE)
-    except ValueError:
+    except (TypeError, ValueError):
         raise _validation("page_size", f"page_size は1〜{MAX_PAGE_SIZE}の数値で指定してください。") from None
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise _validation("page_size", f"page_size は1〜{MAX_PAGE_SIZE}の数値で指定してください。")
@@ -124,9 +124,12 @@ def decode_cursor(value: str) -> Cursor:
         if kind not in ("first", "last", "after", "before"):
             raise ValueError(kind)
         at = datetime.datetime.fromisoformat(payload["at"]) if kind in ("after", "before") else None
+        if at is not None and at.tzinfo is None:
+            raise ValueError("naive time")
         row_id = uuid.UUID(payload["id"]) if at else None
         params = {"scope": payload["s"], "date_from": payload["f"], "date_to": payload["t"], "page_size": payload["n"]}
-    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError):
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, json.JSONDecodeError):
+        # A cursor is opaque but not secret: a forged one is any JSON, and only ever a 400.
         raise _validation("cursor", "cursor が正しくありません。") from None
     return Cursor(kind, at, row_id, params)
 

@@ -94,3 +94,25 @@ def test_deep_pages_are_index_range_scans(terminal):
     assert "result_institution_time" in plan
     index_cond = next(line for line in plan.splitlines() if "Index Cond" in line)
     assert "checked_at <=" in index_cond  # the cursor bounds the scan; rows before it are never read
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"k": "first", "s": "device", "f": 5, "t": "2026-01-01", "n": 8},
+        {"k": "first", "s": "device", "f": None, "t": None, "n": [8]},
+        {"k": "after", "s": "device", "f": None, "t": None, "n": 8, "at": "2026-01-01T00:00:00", "id": 5},
+        {"k": "after", "s": "device", "f": None, "t": None, "n": 8, "at": "2026-01-01T00:00:00+09:00", "id": 5},
+        {"k": ["last"], "s": {}, "f": {}, "t": [], "n": {}},
+        [1, 2, 3],
+        "first",
+    ],
+)
+def test_forged_cursors_are_a_400_never_a_500(terminal, payload):
+    import base64
+    import json
+
+    cursor = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+    response = terminal.call("GET", "/api/v1/results", params={"cursor": cursor})
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] in {"validation_error", "period_out_of_range"}

@@ -179,6 +179,9 @@ def test_not_ready_expired_bad_token_and_other_institution(terminal, foreign_ter
     too_early = first_of_previous_month(today) - datetime.timedelta(days=1)
     bad = terminal.call("POST", "/api/v1/results/exports", {"date_from": too_early.isoformat()})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "period_out_of_range"
+    for body in ({"date_from": 5}, {"scope": "everyone"}, {"date_to": "2026/01/01"}, [1, 2]):
+        wrong = terminal.call("POST", "/api/v1/results/exports", body)
+        assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "validation_error", wrong.content
     pending = terminal.call("POST", "/api/v1/results/exports", {}).json()
     early = terminal.call("GET", f"/api/v1/results/exports/{pending['export_id']}/download", params={"token": "x"})
     assert early.status_code == 409 and early.json()["error"]["code"] == "export_not_ready"
@@ -225,3 +228,14 @@ def test_a_build_that_cannot_succeed_is_marked_failed(terminal, settings):
     assert tasks.build_export.apply(args=[export_id]).get() == "failed"
     body = terminal.call("GET", f"/api/v1/results/exports/{export_id}").json()
     assert body["status"] == "failed" and body["error_message"]
+
+
+@pytest.mark.django_db
+def test_too_large_an_export_fails_with_a_clear_message(terminal, settings):
+    push(terminal, [factories.batch_item(checked_at=days_ago(0.1)) for _ in range(3)])
+    settings.RESULT_EXPORT_MAX_ROWS = 2
+    export_id = terminal.call("POST", "/api/v1/results/exports", {}).json()["export_id"]
+    assert do_build_export(export_id) == "failed"
+    body = terminal.call("GET", f"/api/v1/results/exports/{export_id}").json()
+    assert body["status"] == "failed" and body["rows_total"] == 3 and body["download_url"] is None
+    assert "2件まで" in body["error_message"]

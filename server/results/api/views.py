@@ -173,8 +173,11 @@ class ResultExportCreateView(DeviceAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        data = request.data if isinstance(request.data, dict) else {}
-        query = parse_query({k: data.get(k) for k in ("scope", "date_from", "date_to")})
+        serializer = ExportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        # The search's own rules (period of T08, scope) decide; the serializer only checks the types.
+        query = parse_query({k: str(data[k]) for k in ("scope", "date_from", "date_to") if data.get(k)})
         export = do_request_export(self.device.institution, query, device=self.device, request=request)
         return Response(_export_status(request, export, "api-results-export-download"), status=202)
 
