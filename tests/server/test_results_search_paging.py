@@ -116,3 +116,25 @@ def test_forged_cursors_are_a_400_never_a_500(terminal, payload):
     response = terminal.call("GET", "/api/v1/results", params={"cursor": cursor})
     assert response.status_code == 400, response.content
     assert response.json()["error"]["code"] in {"validation_error", "period_out_of_range"}
+
+
+def test_detail_as_onshi_xml_and_fhir(terminal):
+    import json
+
+    from contracts.exports import parse_onshi_xml
+
+    item = push(terminal, [factories.batch_item(name="形式 三郎", name_kana="ケイシキ サブロウ")])[0]
+    path = f"/api/v1/results/{item['id']}"
+    xml = terminal.call("GET", path, params={"format": "xml"})
+    assert xml.status_code == 200 and xml["Content-Type"].startswith("application/xml")
+    parsed = parse_onshi_xml(xml.content)
+    assert parsed["result_of_qualification_confirmation"]["name"] == "形式 三郎"
+    fhir = terminal.call("GET", path, params={"format": "fhir"})
+    assert fhir.status_code == 200 and fhir["Content-Type"].startswith("application/fhir+json")
+    assert json.loads(fhir.content)["resourceType"] == "Coverage"
+    plain = terminal.call("GET", path, params={"format": "json"})
+    assert plain.status_code == 200 and plain.json()["result"] == item["result"]
+    wrong = terminal.call("GET", path, params={"format": "pdf"})
+    assert wrong.status_code == 400 and wrong.json()["error"]["fields"]["format"]
+    events = AuditEvent.objects.filter(action="result_viewed", object_ids=[item["id"]]).order_by("id")
+    assert [e.detail.get("format") for e in events] == ["xml", "fhir", None]

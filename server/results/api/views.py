@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from urllib.parse import urlencode
 
@@ -10,9 +11,11 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from contracts.exports import to_fhir_coverage, to_onshi_xml
 from server.audit.actions import record_event
 from server.common.csvfile import csv_bytes_response
 from server.common.errors import ApiError
@@ -91,13 +94,47 @@ class ResultListView(DeviceAPIView):
         return Response(with_server_time(body))
 
 
+class JsonOnlyNegotiation(DefaultContentNegotiation):
+    """``?format=`` of the detail view chooses an export format (xml, fhir), not a DRF renderer."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+EXPORT_FORMATS = ("json", "xml", "fhir")
+
+
 class ResultDetailView(DeviceAPIView):
+    content_negotiation_class = JsonOnlyNegotiation
+
     @extend_schema(
         operation_id="results_detail",
-        summary="One result of the institution, with its document",
-        responses={200: ResultDetailResponseSerializer, 404: error_response("not_found"), **SIGNED_ERRORS},
+        summary="One result of the institution, with its document (or as onshi-style XML / FHIR R4 JP_Coverage)",
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=list(EXPORT_FORMATS),
+                description="json (default); xml = onshi-style XmlMsg (application/xml); "
+                "fhir = FHIR R4 JP_Coverage (application/fhir+json); contracts/exports.py",
+            )
+        ],
+        responses={
+            200: ResultDetailResponseSerializer,
+            400: error_response("validation_error"),
+            404: error_response("not_found"),
+            **SIGNED_ERRORS,
+        },
     )
-    def get(self, request: Request, result_id: uuid.UUID) -> Response:
+    def get(self, request: Request, result_id: uuid.UUID) -> Response | HttpResponse:
+        export_format = request.query_params.get("format") or "json"
+        if export_format not in EXPORT_FORMATS:
+            raise ApiError(
+                "validation_error",
+                "入力内容に誤りがあります。",
+                400,
+                {"format": ["format は json / xml / fhir のいずれかです。"]},
+            )
         row = (
             CheckResult.objects.select_related("device")
             .filter(pk=result_id, institution_id=self.device.institution_id)
@@ -105,7 +142,13 @@ class ResultDetailView(DeviceAPIView):
         )
         if row is None:
             raise ApiError("not_found", "対象の資格確認結果が見つかりません。", 404)
-        record_event("result_viewed", request=request, device=self.device, objects=[str(row.pk)])
+        detail = {"format": export_format} if export_format != "json" else None
+        record_event("result_viewed", request=request, device=self.device, objects=[str(row.pk)], detail=detail)
+        if export_format == "xml":
+            return HttpResponse(to_onshi_xml(row.document), content_type="application/xml; charset=utf-8")
+        if export_format == "fhir":
+            body = json.dumps(to_fhir_coverage(row.document), ensure_ascii=False).encode("utf-8")
+            return HttpResponse(body, content_type="application/fhir+json; charset=utf-8")
         return Response(with_server_time(ResultDetailSerializer(row).data))
 
 
@@ -151,7 +194,9 @@ def _download(request: Request, export: ResultExport) -> HttpResponse:
     if not token_is_valid(export, token):
         raise ApiError("export_link_invalid", "ダウンロード用のリンクが正しくないか、有効期限が切れています。", 403)
     do_record_download(export, request=request)
-    return csv_bytes_response(f"資格確認結果_{export.created_at.astimezone(JST):%Y%m%d%H%M}.csv", export_content(export))
+    return csv_bytes_response(
+        f"資格確認結果_{export.created_at.astimezone(JST):%Y%m%d%H%M}.csv", export_content(export)
+    )
 
 
 EXPORT_ERRORS = {
@@ -229,7 +274,10 @@ class ConsoleResultExportCreateView(StaffAPIView):
         date_from, date_to = serializer.validated_data["date_from"], serializer.validated_data["date_to"]
         if date_from > date_to:
             raise ApiError(
-                "validation_error", "入力内容に誤りがあります。", 400, {"date_from": ["開始日は終了日以前の日付を指定してください。"]}
+                "validation_error",
+                "入力内容に誤りがあります。",
+                400,
+                {"date_from": ["開始日は終了日以前の日付を指定してください。"]},
             )
         query = ResultQuery(scope="institution", date_from=date_from, date_to=date_to, page_size=DEFAULT_PAGE_SIZE)
         export = do_request_export(
