@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -67,8 +66,7 @@ def do_set_registration(person: InsuredPerson, registration: str) -> InsuredPers
 
 def registration_delay_seconds() -> int:
     """How long the sandbox's 保険証利用登録 stays 処理中 (a worker runs it after this countdown)."""
-    configured = getattr(settings, "SANDBOX_REGISTRATION_DELAY_SECONDS", None)
-    return int(configured if configured is not None else os.environ.get("SANDBOX_REGISTRATION_DELAY_SECONDS", "5"))
+    return int(settings.SANDBOX_REGISTRATION_DELAY_SECONDS)
 
 
 @transaction.atomic

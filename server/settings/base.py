@@ -178,6 +178,8 @@ CELERY_BEAT_SCHEDULE["devices-mark-offline"] = {"task": "devices.mark_offline", 
 
 # Sandbox (stand-in for オンライン資格確認等システム): where the test JPKI CA keeps its files.
 SANDBOX_CA_DIR = Path(os.environ.get("SANDBOX_CA_DIR", DATA_DIR / "sandbox-ca"))
+# How long a sandbox 保険証利用登録 stays 処理中 before the Celery task completes it (N04).
+SANDBOX_REGISTRATION_DELAY_SECONDS = int(os.environ.get("SANDBOX_REGISTRATION_DELAY_SECONDS", "5"))
 
 LOGGING = {
     "version": 1,
