@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
-import logging
+import hashlib
+import os
 import secrets
+import threading
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
@@ -33,7 +36,6 @@ NONCE_TTL_SECONDS = 600
 DEVICE_CACHE_MAX_AGE_SECONDS = 60.0
 DEVICE_CACHE_MAX_ENTRIES = 10_000
 
-logger = logging.getLogger(__name__)
 
 SIGNATURE_MESSAGES = {
     signing.SIGNATURE_REQUIRED: "署名付きのリクエストが必要です。",
@@ -98,12 +100,76 @@ def _new_token() -> bytes:
     return secrets.token_hex(8).encode("ascii")
 
 
+# One round trip for both (EVALSHA; Redis runs a script atomically): claim the nonce with SET NX EX — of two requests
+# with one nonce exactly one wins — and read the device's version token, created if missing.
+_CLAIM_NONCE_AND_READ_VERSION = """
+local added = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1])
+local version = redis.call('GET', KEYS[2])
+if not version then
+  version = ARGV[2]
+  redis.call('SET', KEYS[2], version)
+end
+return {added and 1 or 0, version}
+"""
+_CLAIM_SHA = hashlib.sha1(_CLAIM_NONCE_AND_READ_VERSION.encode()).hexdigest()
+_claim_connections = threading.local()
+
+
+def _claim_connection(backend: RedisCache) -> Any:
+    """A connection of this process and thread kept for the claim, configured like the cache's own pool.
+
+    Not through redis-py's client object: its per-command machinery (retry wrapper, events, pool bookkeeping) cost
+    ≈ 0.07 ms, twice the round trip itself (bench/auth.py, docs/security.md).
+    """
+    pool = backend._cache._get_connection_pool(write=True)
+    local = _claim_connections
+    if getattr(local, "pool", None) is not pool or local.pid != os.getpid():  # forked, or another cache
+        local.connection = pool.connection_class(**pool.connection_kwargs)
+        local.pool, local.pid = pool, os.getpid()
+    return local.connection
+
+
+def _run_claim(backend: RedisCache, keys: list[str], args: list[Any]) -> list[Any]:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import NoScriptError
+
+    connection = _claim_connection(backend)
+    if connection._sock is not None:  # closed by the server while idle (EOF pending), or out of step: start afresh
+        try:
+            stale = connection.can_read(timeout=0)
+        except RedisConnectionError:
+            stale = True
+        if stale:
+            connection.disconnect()
+    for attempt in range(3):
+        try:
+            # Sending fails on a connection the server has closed: then nothing was run, and one retry is safe.
+            connection.send_command("EVALSHA", _CLAIM_SHA, len(keys), *keys, *args)
+        except RedisConnectionError:
+            connection.disconnect()
+            if attempt:
+                raise
+            continue
+        try:
+            return connection.read_response()
+        except NoScriptError:  # a restarted or flushed Redis: load the script once, run again (nothing was run)
+            connection.send_command("SCRIPT", "LOAD", _CLAIM_NONCE_AND_READ_VERSION)
+            connection.read_response()
+        except BaseException:
+            connection.disconnect()  # the command may have run: never retried, the caller gets the error
+            raise
+    raise RuntimeError("the nonce claim script could not be run")
+
+
+def _redis_client(backend: RedisCache) -> Any:
+    return backend._cache.get_client(write=True)
+
+
 def _bump_version(device_id: uuid.UUID) -> None:
     backend = caches["default"]
     key = _version_key(device_id)
     if isinstance(backend, RedisCache):
-        raw_key = backend.make_and_validate_key(key)
-        backend._cache.get_client(raw_key, write=True).set(raw_key, _new_token())
+        _redis_client(backend).set(backend.make_key(key), _new_token())
     else:
         backend.set(key, _new_token(), timeout=None)
 
@@ -122,21 +188,15 @@ def device_changed(device_id: uuid.UUID | str) -> None:
 
 
 def _claim_nonce_and_read_version(device_id: uuid.UUID, nonce: str) -> tuple[bool, bytes]:
-    """One Redis round trip: SET NX EX of the nonce (atomic: of two requests with one nonce exactly one wins) and
-    the device's version token, created if missing."""
+    """Claim the nonce (False: already used) and read the device's version token, in one Redis round trip."""
     backend = caches["default"]
     nonce_key, version_key = f"nonce:{device_id}:{nonce}", _version_key(device_id)
     if not isinstance(backend, RedisCache):  # embedded mode (local memory, one process)
         added = backend.add(nonce_key, 1, timeout=NONCE_TTL_SECONDS)
         backend.add(version_key, _new_token(), timeout=None)
         return added, backend.get(version_key)
-    raw_nonce_key = backend.make_and_validate_key(nonce_key)
-    raw_version_key = backend.make_and_validate_key(version_key)
-    pipeline = backend._cache.get_client(raw_nonce_key, write=True).pipeline(transaction=False)
-    pipeline.set(raw_nonce_key, 1, nx=True, ex=NONCE_TTL_SECONDS)
-    pipeline.set(raw_version_key, _new_token(), nx=True)
-    pipeline.get(raw_version_key)
-    added, _, version = pipeline.execute()
+    keys = [backend.make_key(nonce_key), backend.make_key(version_key)]
+    added, version = _run_claim(backend, keys, [NONCE_TTL_SECONDS, _new_token()])
     return bool(added), version
 
 

@@ -103,3 +103,19 @@ def test_a_changed_name_is_served_after_a_rename(terminal):
     _warm(terminal)
     do_rename_device(Device.objects.get(pk=terminal.device_id), "受付2", by="manager")
     assert terminal.call("GET", ME).json()["device_name"] == "受付2"
+
+
+def test_the_claim_survives_a_killed_connection_and_a_flushed_script_cache(terminal):
+    backend = caches["default"]
+    assert terminal.call("GET", ME).status_code == 200
+    connection = authentication._claim_connection(backend)
+    connection.send_command("CLIENT", "ID")
+    client_id = connection.read_response()
+    admin = backend._cache.get_client(write=True)
+    admin.client_kill_filter(_id=client_id)  # as a Redis restart or an idle timeout would
+    assert terminal.call("GET", ME).status_code == 200
+    admin.script_flush()  # a restarted Redis has no scripts
+    assert terminal.call("GET", ME).status_code == 200
+    first = terminal.call("GET", ME, nonce="same-nonce")
+    assert first.status_code == 200
+    assert error_code(terminal.call("GET", ME, nonce="same-nonce"), 401) == "replayed_request"
