@@ -8,6 +8,9 @@ import datetime
 import pytest
 from django.conf import settings
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as settings_for_hypothesis
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from server.audit.models import AuditEvent
@@ -125,3 +128,18 @@ def test_a_real_worker_marks_silent_devices_offline(worker_with_2_minutes_silenc
     # The heartbeat brings it back.
     assert quiet.call("POST", PATH, {"reader_name": "Virtual PCD 00 00"}).status_code == 200
     assert Device.objects.get(pk=quiet.device_id).is_online
+
+
+_values = st.one_of(st.text(max_size=210), st.integers(), st.none(), st.booleans(), st.sampled_from(["", " x", "\x00"]))
+
+
+@settings_for_hypothesis(max_examples=300, deadline=None)
+@given(st.one_of(st.dictionaries(st.sampled_from(["app_version", "reader_name", "other"]), _values), st.lists(_values)))
+def test_plain_heartbeat_data_agrees_with_the_serializer(data):
+    from server.devices.api.serializers import HeartbeatSerializer, plain_heartbeat_data
+
+    plain = plain_heartbeat_data(data)
+    if plain is not None:  # the fast path only answers where the serializer accepts the body unchanged
+        serializer = HeartbeatSerializer(data=data)
+        assert serializer.is_valid(), serializer.errors
+        assert dict(serializer.validated_data) == plain

@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from server.devices.models import Device
@@ -41,6 +43,30 @@ class DeviceMeResponseSerializer(DeviceMeSerializer):
 class HeartbeatSerializer(serializers.Serializer):
     app_version = serializers.CharField(max_length=40, required=False, allow_blank=True)
     reader_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+def plain_heartbeat_data(data: Any) -> dict[str, str] | None:
+    """HeartbeatSerializer's validated_data for an everyday body, or None: then the serializer decides and words
+    the errors. The serializer costs ≈ 0.07 ms a call, a tenth of a whole signed heartbeat (bench/auth.py).
+
+    Accepted here only what the serializer passes unchanged: strings already trimmed, within max_length, without
+    NUL or surrogate characters (tests/server/test_heartbeat.py compares both on generated bodies).
+    """
+    if type(data) is not dict:
+        return None
+    validated = {}
+    for name, field in HeartbeatSerializer._declared_fields.items():
+        if name not in data:
+            continue
+        value = data[name]
+        if type(value) is not str or len(value) > field.max_length or value != value.strip() or "\x00" in value:
+            return None
+        try:
+            value.encode("utf-8")  # a lone surrogate does not encode: the serializer refuses it
+        except UnicodeEncodeError:
+            return None
+        validated[name] = value
+    return validated
 
 
 class HeartbeatResponseSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from server.devices.api.serializers import (
     PingSerializer,
     RegisterDeviceSerializer,
     RegisteredDeviceSerializer,
+    plain_heartbeat_data,
 )
 from server.devices.authentication import payload_too_large
 
@@ -100,9 +101,12 @@ class HeartbeatView(DeviceAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = HeartbeatSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        device = do_record_heartbeat(self.device, **serializer.validated_data, request=request)
+        validated = plain_heartbeat_data(request.data)
+        if validated is None:
+            serializer = HeartbeatSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            validated = serializer.validated_data
+        device = do_record_heartbeat(self.device, **validated, request=request)
         body = {
             "device_id": str(device.pk),
             "status": device.status,
