@@ -46,6 +46,7 @@ SIGNATURE_MESSAGES = {
     signing.BAD_CONTENT_DIGEST: "リクエストの内容が署名と一致しません。",
 }
 SIGNATURE_HEADERS = ("Signature-Input", "Signature", "Content-Digest")
+_SIGNATURE_HEADER_KEYS = tuple((name, "HTTP_" + name.upper().replace("-", "_")) for name in SIGNATURE_HEADERS)
 
 
 def payload_too_large() -> ApiError:
@@ -260,7 +261,8 @@ class DeviceSignatureAuthentication(BaseAuthentication):
     """
 
     def authenticate(self, request: Request) -> tuple[DeviceUser, Device] | None:
-        headers = request._request.headers
+        meta = request._request.META  # not request.headers, which would first copy every header of the request
+        headers = {name: meta[key] for name, key in _SIGNATURE_HEADER_KEYS if key in meta}
         if "Signature-Input" not in headers and "Signature" not in headers:
             return None
         read_for_key: dict[str, Device] = {}
@@ -283,7 +285,7 @@ class DeviceSignatureAuthentication(BaseAuthentication):
             verified = signing.verify_request(
                 request.method,
                 request._request.build_absolute_uri(),
-                {name: headers[name] for name in SIGNATURE_HEADERS if name in headers},
+                headers,
                 body,
                 resolve,
                 now=timezone.now(),
