@@ -50,3 +50,29 @@ def test_odd_account_bodies(terminal, account, path, body):
     assert response.status_code == 400 and response.json()["error"]["code"] == "validation_error", response.content
     account.refresh_from_db()
     assert account.failed_attempts == 0  # a malformed call is not a password guess
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type", "expected"),
+    [
+        (b"{not json", "application/json", (400, "malformed_request")),
+        (b'{"app_version": NaN}', "application/json", (400, "malformed_request")),
+        (b'\xff{"app_version": "1"}', "application/json", (400, "malformed_request")),
+        (b"app_version=1", "application/x-www-form-urlencoded", (415, "unsupported_media_type")),
+        (b'{"app_version": "0.3.0"}', "application/json; charset=utf-8", (200, None)),
+        (b"", "application/json", (200, None)),
+    ],
+)
+def test_raw_heartbeat_bodies_signed_as_sent(terminal, raw, content_type, expected):
+    """The heartbeat's direct JSON decoding answers like DRF's parsers for every body it does not take itself."""
+    from contracts import signing
+
+    url = "http://testserver/api/v1/devices/me/heartbeat"
+    headers = signing.sign_request("POST", url, {}, raw, terminal.key, terminal.device_id)
+    response = terminal.client.generic(
+        "POST", "/api/v1/devices/me/heartbeat", data=raw, content_type=content_type, headers=headers
+    )
+    if expected[1] is None:
+        assert response.status_code == 200, response.content
+    else:
+        assert code_of(response) == expected

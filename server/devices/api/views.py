@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils import json as drf_json
 from rest_framework.views import APIView
 
 from server.common.schema import SIGNED_ERRORS, error_response, with_server_time
@@ -101,9 +104,10 @@ class HeartbeatView(DeviceAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        validated = plain_heartbeat_data(request.data)
+        data = _json_body(request)
+        validated = plain_heartbeat_data(data)
         if validated is None:
-            serializer = HeartbeatSerializer(data=request.data)
+            serializer = HeartbeatSerializer(data=data)
             serializer.is_valid(raise_exception=True)
             validated = serializer.validated_data
         device = do_record_heartbeat(self.device, **validated, request=request)
@@ -114,6 +118,21 @@ class HeartbeatView(DeviceAPIView):
             "heartbeat_interval_seconds": settings.DEVICE_HEARTBEAT_INTERVAL_SECONDS,
         }
         return Response(with_server_time(body))
+
+
+def _json_body(request: Request) -> Any:
+    """``request.data`` of an everyday ``application/json`` body, decoded like DRF's JSONParser (UTF-8, no NaN or
+    Infinity) from the bytes the signature check has already read, without DRF's parser selection (≈ 0.03 ms).
+    Anything else, and any decoding error, goes through ``request.data``: DRF's 415 and malformed_request."""
+    if request.content_type == "application/json":
+        body = request._request.body
+        if not body:
+            return {}
+        try:
+            return drf_json.loads(body.decode("utf-8"), parse_constant=drf_json.strict_constant)
+        except ValueError:
+            pass
+    return request.data
 
 
 class PingView(APIView):
