@@ -13,7 +13,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import os
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,7 @@ from django.utils import timezone
 from server.sandbox.actions import do_request_registration
 from server.sandbox.ca import CertificateState, fingerprint, verify_card_certificate, verify_challenge_signature
 from server.sandbox.error_codes import NOTICES, fail
+from server.sandbox.lookup import CertificateRow, find_certificate
 from server.sandbox.models import CardCertificate, InsuredPerson, RegistrationRequest
 from server.sandbox.results import build_result_document
 
@@ -86,26 +89,79 @@ def issue_challenge(device_id: str | None = None, now: dt.datetime | None = None
     return Challenge(base64.b64encode(raw).decode("ascii"), expires_at)
 
 
+# Take the challenge and mark it spent in one atomic step (Redis runs a script alone): of concurrent requests with one
+# challenge exactly one gets the entry; a challenge never issued (or long gone) stays "unknown" rather than "used".
+_TAKE_CHALLENGE = """
+local entry = redis.call('GETDEL', KEYS[1])
+if entry then
+  redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])
+  return {1, entry}
+end
+return {redis.call('EXISTS', KEYS[2]) * 2}
+"""
+_TAKE_CHALLENGE_SHA = hashlib.sha1(_TAKE_CHALLENGE.encode()).hexdigest()
+_kept_connections = threading.local()
+
+
+def _kept_connection(backend: RedisCache) -> Any:
+    """A Redis connection of this process and thread, configured like the cache's own pool.
+
+    Not through redis-py's client object: its pipeline and per-command machinery (callbacks dict copied per pipeline,
+    retries, pool bookkeeping) cost more than the round trip (bench/sandbox.py --profile).
+    """
+    pool = backend._cache._get_connection_pool(write=True)
+    local = _kept_connections
+    if getattr(local, "pool", None) is not pool or local.pid != os.getpid():  # forked, or another cache
+        local.connection = pool.connection_class(**pool.connection_kwargs)
+        local.pool, local.pid = pool, os.getpid()
+    return local.connection
+
+
+def _run_take_script(backend: RedisCache, keys: list[str]) -> list[Any]:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import NoScriptError
+
+    connection = _kept_connection(backend)
+    if connection._sock is not None:  # closed by the server while idle (EOF pending), or out of step: start afresh
+        try:
+            stale = connection.can_read(timeout=0)
+        except RedisConnectionError:
+            stale = True
+        if stale:
+            connection.disconnect()
+    for attempt in range(3):
+        try:
+            # Sending fails on a connection the server has closed: then nothing was run, and one retry is safe.
+            connection.send_command("EVALSHA", _TAKE_CHALLENGE_SHA, len(keys), *keys, CHALLENGE_KEEP_SECONDS)
+        except RedisConnectionError:
+            connection.disconnect()
+            if attempt:
+                raise
+            continue
+        try:
+            return connection.read_response()
+        except NoScriptError:  # a restarted or flushed Redis: load the script once, run again (nothing was run)
+            connection.send_command("SCRIPT", "LOAD", _TAKE_CHALLENGE)
+            connection.read_response()
+        except BaseException:
+            connection.disconnect()  # the script may have run: never retried (the challenge may be spent)
+            raise
+    raise RuntimeError("the challenge script could not be run")
+
+
 def _take_challenge(raw: bytes) -> tuple[dict[str, Any] | None, bool]:
     """Atomically take the challenge's entry and mark it spent: (entry or None, whether it was already spent).
 
-    On Redis this is one round trip (GETDEL + SET NX in a pipeline): of concurrent requests with one challenge exactly
-    one gets the entry. Other caches (the embedded default's local memory) use the portable cache calls.
+    On Redis this is one round trip (one script). Other caches (the embedded default's local memory) use the
+    portable cache calls.
     """
     backend = caches["default"]  # the backend itself: ``cache`` is a proxy that isinstance cannot see through
     if isinstance(backend, RedisCache):
-        challenge_key = backend.make_and_validate_key(_challenge_key(raw))
-        spent_key = backend.make_and_validate_key(_spent_key(raw))
-        client = backend._cache.get_client(challenge_key, write=True)
-        pipeline = client.pipeline(transaction=False)
-        pipeline.getdel(challenge_key)
-        pipeline.set(spent_key, 1, ex=CHALLENGE_KEEP_SECONDS, nx=True)
-        stored, newly_spent = pipeline.execute()
-        if stored is None:
-            if newly_spent:  # never issued (or long gone): stays "unknown" rather than becoming "used"
-                client.delete(spent_key)
-            return None, not newly_spent
-        return backend._cache._serializer.loads(stored), False
+        keys = [backend.make_and_validate_key(_challenge_key(raw)), backend.make_and_validate_key(_spent_key(raw))]
+        answer = _run_take_script(backend, keys)
+        if answer[0] == 1:
+            return backend._cache._serializer.loads(answer[1]), False
+        return None, answer[0] == 2
     entry = cache.get(_challenge_key(raw))
     if entry is None:
         return None, bool(cache.get(_spent_key(raw)))
@@ -137,13 +193,10 @@ def load_certificate(der: bytes) -> x509.Certificate:
     return cert
 
 
-def verify_card_proof(
-    query: QualificationQuery, *, device_id: str | None = None, now: dt.datetime | None = None
-) -> tuple[CardCertificate, CertificateState]:
-    """Challenge, certificate chain, key proof (or 目視 attestation), roster lookup, revocation, holder kind, expiry.
-
-    Returns the roster's certificate and its state (valid / expiring / grace_period), or raises the coded error.
-    """
+def _verify_card_proof(
+    query: QualificationQuery, *, device_id: str | None, now: dt.datetime | None
+) -> tuple[CertificateRow, CertificateState]:
+    """The card proof; the roster row comes with the holder's current qualification (one database round trip)."""
     now = now or timezone.now()
     if query.identity_verification not in IDENTITY_VERIFICATIONS:
         fail("malformed_request", {"identity_verification": ["本人確認の方法が正しくありません。"]})
@@ -159,9 +212,10 @@ def verify_card_proof(
     elif not query.signature or not verify_challenge_signature(cert, query.challenge, query.signature):
         fail("signature_invalid")
 
-    record = CardCertificate.objects.select_related("person").filter(fingerprint=fingerprint(cert)).first()
-    if record is None:
+    found = find_certificate(fingerprint(cert))
+    if found is None:
         fail("certificate_unknown")
+    record = found.certificate
     if state == CertificateState.REVOKED or record.revoked_at is not None:
         fail("certificate_revoked")
     if record.holder_kind != HOLDER_FOR_METHOD[query.identity_verification]:
@@ -170,7 +224,19 @@ def verify_card_proof(
     # Phones have no grace period: an expired phone certificate must be renewed first (onshi-data-model.md §8).
     if state == CertificateState.EXPIRED or (state == CertificateState.GRACE_PERIOD and is_phone):
         fail("certificate_expired_smartphone" if is_phone else "certificate_expired")
-    return record, state
+    return found, state
+
+
+def verify_card_proof(
+    query: QualificationQuery, *, device_id: str | None = None, now: dt.datetime | None = None
+) -> tuple[CardCertificate, CertificateState]:
+    """Challenge, certificate chain, key proof (or 目視 attestation), roster lookup, revocation, holder kind, expiry.
+
+    Returns the roster's certificate (its person loaded) and its state (valid / expiring / grace_period), or raises
+    the coded error.
+    """
+    found, state = _verify_card_proof(query, device_id=device_id, now=now)
+    return found.certificate, state
 
 
 def answer_qualification_query(
@@ -182,11 +248,11 @@ def answer_qualification_query(
 ) -> dict[str, Any]:
     """The result document for a card's query, or an ``ApiError`` from ``error_codes``."""
     now = now or timezone.now()
-    record, state = verify_card_proof(query, device_id=device_id, now=now)
-    person = record.person
+    found, state = _verify_card_proof(query, device_id=device_id, now=now)
+    person = found.certificate.person
     if person.registration in REGISTRATION_ERRORS:
         fail(REGISTRATION_ERRORS[person.registration])
-    qualification = person.current_qualification()
+    qualification = found.qualification  # what person.current_qualification() answers, read with the certificate
     if qualification is None:
         fail("qualification_not_found")
 

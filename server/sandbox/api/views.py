@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils import json as drf_json
 
 from server.common.schema import SIGNED_ERRORS, error_response, with_server_time
 from server.devices.api.base import DeviceAPIView
@@ -17,6 +18,7 @@ from server.sandbox.api.serializers import (
     QualificationQuerySerializer,
     RegistrationRequestSerializer,
     RegistrationSerializer,
+    plain_query_data,
 )
 from server.sandbox.error_codes import ERRORS, fail
 from server.sandbox.models import RegistrationRequest
@@ -42,6 +44,18 @@ def _validated(request: Request, serializer_class: type[serializers.Serializer])
     if not serializer.is_valid():
         fail("malformed_request", _plain_errors(serializer.errors))
     return serializer
+
+
+def _json_body(request: Request) -> Any:
+    """The decoded body of an everyday ``application/json`` request, like DRF's JSONParser (UTF-8, no NaN or
+    Infinity), from the bytes the signature check has already read, without DRF's parser selection; None for anything
+    else or any decoding error, which ``_validated`` then answers through ``request.data`` (415, malformed_request)."""
+    if request.content_type != "application/json":
+        return None
+    try:
+        return drf_json.loads(request._request.body.decode("utf-8"), parse_constant=drf_json.strict_constant)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError included
+        return None
 
 
 def _registration_body(registration: RegistrationRequest) -> dict[str, Any]:
@@ -72,9 +86,11 @@ class QualificationView(DeviceAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = _validated(request, QualificationQuerySerializer)
+        validated = plain_query_data(_json_body(request))
+        if validated is None:
+            validated = _validated(request, QualificationQuerySerializer).validated_data
         document = answer_qualification_query(
-            QualificationQuery(**serializer.validated_data),
+            QualificationQuery(**validated),
             medical_institution_code=self.device.institution.code,
             device_id=str(self.device.pk),
         )
