@@ -54,6 +54,7 @@ CN_LENGTH = 20
 EXPIRING_MONTHS = 3  # 有効期限が残り3カ月を切った → notice
 GRACE_MONTHS = 3  # usable until the end of the 3rd month after the expiry month (onshi-data-model.md §5)
 CRL_NEXT_UPDATE = dt.timedelta(days=7)
+CHAIN_CACHE_SIZE = 100_000  # certificates whose issuer signature was verified, per process (32-byte keys)
 
 ROOT_SUBJECT = x509.Name(
     [
@@ -352,7 +353,15 @@ class TestJpkiCa:
             if not self.__dict__.get("_issuer_verified"):  # the issuer does not change: check its root signature once
                 self.issuer_cert.verify_directly_issued_by(self.root_cert)
                 self.__dict__["_issuer_verified"] = True
-            cert.verify_directly_issued_by(self.issuer_cert)
+            # The issuer's RSA signature over these exact DER bytes gives the same answer every time: checked once per
+            # certificate (SHA-256 of the DER) and CA. Revocation and dates are still checked on every call.
+            digest = cert.fingerprint(hashes.SHA256())
+            verified = self.__dict__.setdefault("_chain_verified", {})
+            if digest not in verified:
+                cert.verify_directly_issued_by(self.issuer_cert)
+                if len(verified) >= CHAIN_CACHE_SIZE:  # bounded: start afresh rather than grow without end
+                    verified.clear()
+                verified[digest] = True
         except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
             return False
         return True

@@ -1,7 +1,7 @@
 """The roster row a qualification query needs, in one round trip (N03, issue 4 point 8).
 
 A query needs the card's certificate, its holder and the holder's current qualification with the payer (insurer or
-福祉事務所) and whether any 特定疾病 certificate exists. Through the ORM that was two queries whose SQL compilation
+福祉事務所) and its 特定疾病 certificates. Through the ORM that was two or three queries whose SQL compilation
 alone cost more than PostgreSQL's work (≈ 1.2 ms of a 4.2 ms query, bench/sandbox.py --profile); here it is one
 statement written once at import, with a LATERAL join picking the qualification exactly as
 ``InsuredPerson.current_qualification()`` orders it (有効開始日 newest first, NULLs last, then newest row).
@@ -47,10 +47,16 @@ _PARTS: list[tuple[type[Model], list[Field]]] = [
     (PublicAssistanceOffice, _fields(PublicAssistanceOffice)),
 ]
 _QUALIFICATION_PK = Qualification._meta.pk.column
+# The 特定疾病 certificates (at most 3, in the model's order) ride along as one JSON array of rows.
+_DISEASE_FIELDS = _fields(SpecificDiseaseCertificate)
+_DISEASE_CATEGORY = SpecificDiseaseCertificate._meta.get_field("category").column
+_DISEASE_PK = SpecificDiseaseCertificate._meta.pk.column
 _SQL = f"""
 SELECT {", ".join(_select(alias, fields) for alias, (_model, fields) in zip("cpqio", _PARTS, strict=True))},
-       EXISTS (SELECT 1 FROM "{SpecificDiseaseCertificate._meta.db_table}" d
-               WHERE d."{SpecificDiseaseCertificate._meta.get_field("qualification").column}" = q."{_QUALIFICATION_PK}")
+       (SELECT json_agg(json_build_array({_select("d", _DISEASE_FIELDS)}) ORDER BY d."{_DISEASE_CATEGORY}", d."{_DISEASE_PK}")
+        FROM (SELECT * FROM "{SpecificDiseaseCertificate._meta.db_table}" d1
+              WHERE d1."{SpecificDiseaseCertificate._meta.get_field("qualification").column}" = q."{_QUALIFICATION_PK}"
+              ORDER BY d1."{_DISEASE_CATEGORY}", d1."{_DISEASE_PK}" LIMIT {SpecificDiseaseCertificate.MAX_PER_QUALIFICATION}) d)
 FROM "{CardCertificate._meta.db_table}" c
 JOIN "{InsuredPerson._meta.db_table}" p ON p."{InsuredPerson._meta.pk.column}" = c."{CardCertificate._meta.get_field("person").column}"
 LEFT JOIN LATERAL (
@@ -91,6 +97,12 @@ def _fetch_row_postgresql(db: str, fingerprint: str) -> tuple | None:
         return cursor.fetchone()
 
 
+def _disease(values: list, db: str) -> SpecificDiseaseCertificate:
+    # JSON carries dates as ISO text: each field parses its own (to_python), as a form would.
+    converted = [field.to_python(value) for field, value in zip(_DISEASE_FIELDS, values, strict=True)]
+    return SpecificDiseaseCertificate.from_db(db, [field.attname for field in _DISEASE_FIELDS], converted)
+
+
 def _find_certificate_orm(fingerprint: str) -> CertificateRow | None:
     """Other databases (the embedded SQLite has no LATERAL join): the same answer in two ORM queries."""
     certificate = CardCertificate.objects.select_related("person").filter(fingerprint=fingerprint).first()
@@ -118,7 +130,9 @@ def find_certificate(fingerprint: str) -> CertificateRow | None:
     certificate, person, qualification, insurer, office = instances
     CardCertificate.person.field.set_cached_value(certificate, person)
     if qualification is not None:
-        qualification.has_specific_diseases = row[start]
+        diseases = [_disease(values, db) for values in row[start] or ()]
+        qualification.has_specific_diseases = bool(diseases)
+        qualification.loaded_specific_diseases = diseases  # read by results.qualification_block
         Qualification.person.field.set_cached_value(qualification, person)
         Qualification.insurer.field.set_cached_value(qualification, insurer)
         Qualification.public_assistance_office.field.set_cached_value(qualification, office)

@@ -106,11 +106,14 @@ def qualification_block(
         block["specific_diseases_certificate_related_cons_flg"] = "1" if consent_specific_diseases else "0"
         if consent_specific_diseases:
             # ``has_specific_diseases`` comes with current_qualification(): no query for the many who have none.
-            diseases = (
-                qualification.specific_diseases.all()[: SpecificDiseaseCertificate.MAX_PER_QUALIFICATION]
-                if getattr(qualification, "has_specific_diseases", True)
-                else []
-            )
+            # ``loaded_specific_diseases`` comes with the query's one-statement lookup (server.sandbox.lookup).
+            diseases = getattr(qualification, "loaded_specific_diseases", None)
+            if diseases is None:
+                diseases = (
+                    qualification.specific_diseases.all()[: SpecificDiseaseCertificate.MAX_PER_QUALIFICATION]
+                    if getattr(qualification, "has_specific_diseases", True)
+                    else []
+                )
             block["specific_diseases_certificate_list"] = [
                 {
                     "specific_diseases_disease_category": disease.category,

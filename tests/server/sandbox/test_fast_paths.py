@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import threading
 
 import pytest
@@ -20,7 +21,7 @@ from server.common.errors import ApiError
 from server.sandbox.api.serializers import QualificationQuerySerializer, plain_query_data
 from server.sandbox.error_codes import ERRORS
 from server.sandbox.lookup import _find_certificate_orm, find_certificate
-from server.sandbox.models import CardCertificate
+from server.sandbox.models import CardCertificate, SpecificDiseaseCertificate
 from server.sandbox.query import consume_challenge, issue_challenge
 
 
@@ -73,6 +74,7 @@ def test_plain_query_data_takes_the_everyday_bodies() -> None:
 def test_the_lookup_reads_one_row_and_matches_the_orm(demo_cards) -> None:
     fingerprints = list(CardCertificate.objects.values_list("fingerprint", flat=True))
     assert fingerprints
+    assert SpecificDiseaseCertificate.objects.exists()  # the roster has some: the JSON rows are compared below
     for fingerprint in fingerprints:
         with CaptureQueriesContext(connection) as queries:
             found = find_certificate(fingerprint)
@@ -93,6 +95,10 @@ def test_the_lookup_reads_one_row_and_matches_the_orm(demo_cards) -> None:
             continue
         assert qualification.pk == reference.qualification.pk
         assert qualification.has_specific_diseases == reference.qualification.has_specific_diseases
+        expected_diseases = reference.qualification.specific_diseases.all()[:3]
+        assert [
+            [getattr(d, f.attname) for f in d._meta.concrete_fields] for d in qualification.loaded_specific_diseases
+        ] == [[getattr(d, f.attname) for f in d._meta.concrete_fields] for d in expected_diseases]
         for f in qualification._meta.concrete_fields:
             assert getattr(qualification, f.attname) == getattr(reference.qualification, f.attname)
         assert qualification.insurer == reference.qualification.insurer
@@ -128,3 +134,23 @@ def test_an_unknown_challenge_stays_unknown() -> None:
         with pytest.raises(ApiError) as raised:
             consume_challenge(b"\x01" * 32, "d1")
         assert raised.value.code == ERRORS["challenge_unknown"].code
+
+
+def test_the_chain_cache_never_trusts_altered_bytes() -> None:
+    """The issuer signature is verified once per exact DER: a certificate whose signature bytes differ from a
+    verified one is checked afresh, and stays untrusted however often it is presented."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from server.sandbox import ca
+    from server.sandbox.ca import CertificateState
+
+    now = dt.datetime.now(dt.UTC)
+    _key, cert = ca.issue_card_certificate(now - dt.timedelta(days=1), now + dt.timedelta(days=365))
+    assert ca.verify_card_certificate(cert, now) == CertificateState.VALID
+    assert ca.verify_card_certificate(cert, now) == CertificateState.VALID  # the cached path
+    der = bytearray(cert.public_bytes(serialization.Encoding.DER))
+    der[-5] ^= 0x01  # inside the issuer's signature
+    forged = x509.load_der_x509_certificate(bytes(der))
+    for _ in range(2):
+        assert ca.verify_card_certificate(forged, now) == CertificateState.UNTRUSTED
