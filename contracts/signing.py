@@ -7,8 +7,8 @@ No Django import here: the terminal uses it too. Replay detection (the nonce cac
 
 Two paths build the signature base (bench/auth.py, docs/security.md "Cost of the signature"):
 - a strict one for exactly this profile, in canonical Structured Field form (what ``sign_request`` writes): a few
-  regular expressions and string joins, ≈ 0.03 ms instead of ≈ 0.5 ms per request for the generic parser and
-  serializer (http-sfv), which were the largest CPU cost of a signed call on both sides;
+  regular expressions and string joins. Signing 0.24 → 0.03 ms, verifying 0.30 → 0.10 ms (0.08 ms of it Ed25519):
+  the generic parser and serializer (http-sfv) were the largest CPU cost of a signed call after the database read;
 - the generic `http-message-signatures` package for anything else (several signatures, other parameter order
   or spelling, other digest algorithms). It stays the reference: the strict path only accepts headers whose
   canonical serialization is their own text, so both paths build the same base and reach the same verdict, and
