@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 import secrets
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -25,6 +22,7 @@ from rest_framework.request import Request
 
 from contracts import signing
 from server.common.errors import ApiError
+from server.common.redis_scripts import KeptConnectionScript
 from server.devices.models import Device
 
 NONCE_TTL_SECONDS = 600
@@ -112,54 +110,7 @@ if not version then
 end
 return {added and 1 or 0, version}
 """
-_CLAIM_SHA = hashlib.sha1(_CLAIM_NONCE_AND_READ_VERSION.encode()).hexdigest()
-_claim_connections = threading.local()
-
-
-def _claim_connection(backend: RedisCache) -> Any:
-    """A connection of this process and thread kept for the claim, configured like the cache's own pool.
-
-    Not through redis-py's client object: its per-command machinery (retry wrapper, events, pool bookkeeping) cost
-    ≈ 0.07 ms, twice the round trip itself (bench/auth.py, docs/security.md).
-    """
-    pool = backend._cache._get_connection_pool(write=True)
-    local = _claim_connections
-    if getattr(local, "pool", None) is not pool or local.pid != os.getpid():  # forked, or another cache
-        local.connection = pool.connection_class(**pool.connection_kwargs)
-        local.pool, local.pid = pool, os.getpid()
-    return local.connection
-
-
-def _run_claim(backend: RedisCache, keys: list[str], args: list[Any]) -> list[Any]:
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import NoScriptError
-
-    connection = _claim_connection(backend)
-    if connection._sock is not None:  # closed by the server while idle (EOF pending), or out of step: start afresh
-        try:
-            stale = connection.can_read(timeout=0)
-        except RedisConnectionError:
-            stale = True
-        if stale:
-            connection.disconnect()
-    for attempt in range(3):
-        try:
-            # Sending fails on a connection the server has closed: then nothing was run, and one retry is safe.
-            connection.send_command("EVALSHA", _CLAIM_SHA, len(keys), *keys, *args)
-        except RedisConnectionError:
-            connection.disconnect()
-            if attempt:
-                raise
-            continue
-        try:
-            return connection.read_response()
-        except NoScriptError:  # a restarted or flushed Redis: load the script once, run again (nothing was run)
-            connection.send_command("SCRIPT", "LOAD", _CLAIM_NONCE_AND_READ_VERSION)
-            connection.read_response()
-        except BaseException:
-            connection.disconnect()  # the command may have run: never retried, the caller gets the error
-            raise
-    raise RuntimeError("the nonce claim script could not be run")
+_CLAIM = KeptConnectionScript(_CLAIM_NONCE_AND_READ_VERSION, "claim_nonce_and_read_version")
 
 
 def _redis_client(backend: RedisCache) -> Any:
@@ -197,7 +148,7 @@ def _claim_nonce_and_read_version(device_id: uuid.UUID, nonce: str) -> tuple[boo
         backend.add(version_key, _new_token(), timeout=None)
         return added, backend.get(version_key)
     keys = [backend.make_key(nonce_key), backend.make_key(version_key)]
-    added, version = _run_claim(backend, keys, [NONCE_TTL_SECONDS, _new_token()])
+    added, version = _CLAIM.run(backend, keys, [NONCE_TTL_SECONDS, _new_token()])
     return bool(added), version
 
 

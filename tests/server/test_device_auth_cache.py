@@ -108,7 +108,7 @@ def test_a_changed_name_is_served_after_a_rename(terminal):
 def test_the_claim_survives_a_killed_connection_and_a_flushed_script_cache(terminal):
     backend = caches["default"]
     assert terminal.call("GET", ME).status_code == 200
-    connection = authentication._claim_connection(backend)
+    connection = authentication._CLAIM._connection(backend)
     connection.send_command("CLIENT", "ID")
     client_id = connection.read_response()
     admin = backend._cache.get_client(write=True)
