@@ -5,7 +5,9 @@ from server.institutions.models import Institution
 
 
 class Command(BaseCommand):
-    help = "List an institution's activation codes (S01): id, state, device name, expiry. Codes themselves are not kept."
+    help = (
+        "List an institution's activation codes (S01): id, state, device name, expiry. Codes themselves are not kept."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--institution", required=True, help="機関コード")
