@@ -14,8 +14,12 @@ before the clock starts —, a bounded number of requests each):
          then sends the queries back to back. Only the queries are timed: the client is not the bottleneck;
   pair   challenge + query as the terminal does it, RSA signing included, timed as one unit (for reference).
 
+With ``--rate Q`` a fourth run offers the same queries at Q/s in total (each client paced, latency counted from when a
+request was due): the latency at that load rather than at saturation. Back to back, 32 clients see on average
+32 / throughput of latency (Little's law): p95 ≤ 50 ms there needs well over 640 queries/s.
+
 Every query is fully verified by the server: device signature and nonce (Redis), the challenge (Redis, single use),
-the certificate chain and CRL, the card's RSA signature, the roster (PostgreSQL) and the JSON Schema of the answer.
+the certificate chain (the issuer's signature once per certificate and worker) and CRL, the card's RSA signature, the roster (PostgreSQL) and the JSON Schema of the answer.
 Cards are the demo roster's answering cards (physical → 暗証番号, Android, iPhone). Prints queries/s, p50/p95 and the
 ratio to the baseline. Nothing is asserted: benchmarks report.
 """
@@ -27,6 +31,7 @@ import base64
 import json
 import multiprocessing
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -57,6 +62,7 @@ class ClientSetup:
     device_id: str
     device_key: bytes  # Ed25519 raw private bytes
     cards: list[tuple[str, bytes, bytes]]  # (method, certificate DER, key PEM)
+    interval: float = 0.0  # paced runs: seconds between one client's requests (0: back to back)
 
 
 # -- client side (runs in spawned processes) -------------------------------------------------------------------------
@@ -190,8 +196,16 @@ def _client_thread(setup: ClientSetup, kind: str, count: int, index: int, start:
     client.send(ping)  # the connection is open before the clock starts
     start.wait()
     began = time.perf_counter()
+    offset = random.Random(index).random() * setup.interval  # paced clients spread over the interval
     for n in range(count):
-        t0 = time.perf_counter()
+        if setup.interval:
+            # Latency counts from when the request was due, not when it went out: a client that fell behind
+            # reports the wait as well (no coordinated omission).
+            t0 = began + offset + n * setup.interval
+            if (delay := t0 - time.perf_counter()) > 0:
+                time.sleep(delay)
+        else:
+            t0 = time.perf_counter()
         if kind == "ping":
             ok = client.send(ping)[0] == 200
         elif kind == "query":
@@ -425,12 +439,17 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--processes", type=int, default=4, help="client processes (the clients are their threads)")
     parser.add_argument("--per-client", type=int, default=100, help="requests per client and kind")
-    parser.add_argument("--workers", type=int, default=2 * cores + 1, help="gunicorn workers (default 2×cores+1)")
-    # gthread with one thread: keep-alive like the clients use, no GIL sharing inside a worker. Measured on the 2-core
-    # machine (load 7–12 from other work): 5×1 209 q/s, 3×4 201, 5×4 159, 8×2 118 — 2×cores+1 workers, 1 thread.
+    parser.add_argument("--workers", type=int, default=6 * cores, help="gunicorn workers (default 6×cores)")
+    # gthread with one thread: keep-alive like the clients use, no GIL sharing inside a worker. A worker serves its
+    # kept connections one at a time, so 32 connections over few workers queue unevenly (the p95). Measured on the
+    # 2-core machine, other sessions' benchmarks running (queries/s): 5 workers 443–676, 9: 536, 12: 491–743,
+    # 16: 525–765, 32: 670 — 6×cores. (With httpx clients, before: 5×1 209, 3×4 201, 5×4 159, 8×2 118.)
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread)")
     parser.add_argument("--port", type=int, default=18765)
     parser.add_argument("--kinds", default="ping,query,pair")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, metavar="Q", help="also offer queries at Q/s in total (paced clients)"
+    )
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="profile N queries in-process and stop")
     args = parser.parse_args()
 
@@ -459,6 +478,12 @@ def main() -> int:
         if "query" in kinds:
             measure(setup, "query", args.clients, args.processes, 5)
         results = {kind: measure(setup, kind, args.clients, args.processes, args.per_client) for kind in kinds}
+        if args.rate:  # the same queries, offered at a fixed total rate: latency at that load, not at saturation
+            paced = ClientSetup(
+                setup.base_url, setup.device_id, setup.device_key, setup.cards, args.clients / args.rate
+            )
+            results[f"query@{args.rate:g}"] = measure(paced, "query", args.clients, args.processes, args.per_client)
+            results[f"query@{args.rate:g}"].kind = f"query@{args.rate:g}"
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -471,10 +496,10 @@ def main() -> int:
         f"{args.clients} clients ({args.processes} processes), {args.per_client} requests each; "
         f"{len(setup.cards)} demo cards"
     )
-    print(f"{'endpoint':<8} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
+    print(f"{'endpoint':<9} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
     for figures in results.values():
         print(
-            f"{figures.kind:<8} {figures.requests:>8} {figures.errors:>6} {figures.per_second:>8.0f} "
+            f"{figures.kind:<9} {figures.requests:>8} {figures.errors:>6} {figures.per_second:>8.0f} "
             f"{figures.p50:>8.1f} {figures.p95:>8.1f}"
         )
     if "query" in results and "ping" in results:
