@@ -19,9 +19,10 @@ request was due): the latency at that load rather than at saturation. Back to ba
 32 / throughput of latency (Little's law): p95 ≤ 50 ms there needs well over 640 queries/s.
 
 Every query is fully verified by the server: device signature and nonce (Redis), the challenge (Redis, single use),
-the certificate chain (the issuer's signature once per certificate and worker) and CRL, the card's RSA signature, the roster (PostgreSQL) and the JSON Schema of the answer.
-Cards are the demo roster's answering cards (physical → 暗証番号, Android, iPhone). Prints queries/s, p50/p95 and the
-ratio to the baseline. Nothing is asserted: benchmarks report.
+the certificate chain (the issuer's signature once per certificate and worker) and CRL, the card's RSA signature
+over the fresh challenge, the roster (PostgreSQL) and the JSON Schema of the answer. Cards are the demo roster's
+answering cards (physical → 暗証番号, Android, iPhone). Prints queries/s, p50/p95 and the ratio to the baseline.
+Nothing is asserted: benchmarks report.
 """
 
 from __future__ import annotations

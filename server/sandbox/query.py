@@ -13,9 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import os
 import secrets
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +23,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.utils import timezone
 
+from server.common.redis_scripts import KeptConnectionScript
 from server.sandbox.actions import do_request_registration
 from server.sandbox.ca import CertificateState, fingerprint, verify_card_certificate, verify_challenge_signature
 from server.sandbox.error_codes import NOTICES, fail
@@ -99,54 +98,7 @@ if entry then
 end
 return {redis.call('EXISTS', KEYS[2]) * 2}
 """
-_TAKE_CHALLENGE_SHA = hashlib.sha1(_TAKE_CHALLENGE.encode()).hexdigest()
-_kept_connections = threading.local()
-
-
-def _kept_connection(backend: RedisCache) -> Any:
-    """A Redis connection of this process and thread, configured like the cache's own pool.
-
-    Not through redis-py's client object: its pipeline and per-command machinery (callbacks dict copied per pipeline,
-    retries, pool bookkeeping) cost more than the round trip (bench/sandbox.py --profile).
-    """
-    pool = backend._cache._get_connection_pool(write=True)
-    local = _kept_connections
-    if getattr(local, "pool", None) is not pool or local.pid != os.getpid():  # forked, or another cache
-        local.connection = pool.connection_class(**pool.connection_kwargs)
-        local.pool, local.pid = pool, os.getpid()
-    return local.connection
-
-
-def _run_take_script(backend: RedisCache, keys: list[str]) -> list[Any]:
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import NoScriptError
-
-    connection = _kept_connection(backend)
-    if connection._sock is not None:  # closed by the server while idle (EOF pending), or out of step: start afresh
-        try:
-            stale = connection.can_read(timeout=0)
-        except RedisConnectionError:
-            stale = True
-        if stale:
-            connection.disconnect()
-    for attempt in range(3):
-        try:
-            # Sending fails on a connection the server has closed: then nothing was run, and one retry is safe.
-            connection.send_command("EVALSHA", _TAKE_CHALLENGE_SHA, len(keys), *keys, CHALLENGE_KEEP_SECONDS)
-        except RedisConnectionError:
-            connection.disconnect()
-            if attempt:
-                raise
-            continue
-        try:
-            return connection.read_response()
-        except NoScriptError:  # a restarted or flushed Redis: load the script once, run again (nothing was run)
-            connection.send_command("SCRIPT", "LOAD", _TAKE_CHALLENGE)
-            connection.read_response()
-        except BaseException:
-            connection.disconnect()  # the script may have run: never retried (the challenge may be spent)
-            raise
-    raise RuntimeError("the challenge script could not be run")
+_TAKE_CHALLENGE_SCRIPT = KeptConnectionScript(_TAKE_CHALLENGE, "sandbox challenge")
 
 
 def _take_challenge(raw: bytes) -> tuple[dict[str, Any] | None, bool]:
@@ -158,7 +110,7 @@ def _take_challenge(raw: bytes) -> tuple[dict[str, Any] | None, bool]:
     backend = caches["default"]  # the backend itself: ``cache`` is a proxy that isinstance cannot see through
     if isinstance(backend, RedisCache):
         keys = [backend.make_and_validate_key(_challenge_key(raw)), backend.make_and_validate_key(_spent_key(raw))]
-        answer = _run_take_script(backend, keys)
+        answer = _TAKE_CHALLENGE_SCRIPT.run(backend, keys, [CHALLENGE_KEEP_SECONDS])
         if answer[0] == 1:
             return backend._cache._serializer.loads(answer[1]), False
         return None, answer[0] == 2
