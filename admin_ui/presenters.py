@@ -8,12 +8,7 @@ from typing import Any
 from admin_ui.templatetags.console import jp_date
 from contracts import display
 
-IDENTITY_VERIFICATION = {
-    "visual": "マイナンバーカード (目視)",
-    "pin": "マイナンバーカード (暗証番号)",
-    "iphone": "スマートフォン (iPhone)",
-    "android": "スマートフォン (Android)",
-}
+IDENTITY_VERIFICATION = display.IDENTITY_VERIFICATION
 CERTIFICATE_STATUS = {
     "valid": "有効",
     "expiring": "有効期限が残り3カ月未満",

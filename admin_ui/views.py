@@ -20,7 +20,6 @@ from django.views.generic import FormView, TemplateView, View
 
 from admin_ui.access import ROLE_IT, StaffRequiredMixin, membership_of
 from admin_ui.dashboard import dashboard_context
-from admin_ui.exports import csv_response
 from admin_ui.filters import filter_audit_events, filter_results
 from admin_ui.forms import (
     ACTOR_TYPE_LABELS,
@@ -34,10 +33,11 @@ from admin_ui.forms import (
     RetireDeviceForm,
     audit_action_label,
 )
-from admin_ui.presenters import IDENTITY_VERIFICATION, result_sections
+from admin_ui.presenters import result_sections
 from admin_ui.templatetags.console import jst_datetime
 from server.audit.actions import record_event
 from server.audit.models import AuditEvent
+from server.common.csvfile import csv_streaming_response
 from server.devices.actions import (
     do_issue_activation_code,
     do_rename_device,
@@ -47,6 +47,7 @@ from server.devices.actions import (
 from server.devices.models import ActivationCode, Device
 from server.institutions.actions import do_create_app_account, do_set_app_account_password, do_unlock_app_account
 from server.institutions.models import AppAccount
+from server.results.exports import EXPORT_HEADER, export_row
 from server.results.models import CheckResult
 
 RESULTS_PER_PAGE = 20
@@ -507,7 +508,7 @@ class AuditExportView(AuditSearchMixin, View):
                     event.request_id or "",
                 ]
 
-        return csv_response(f"監査ログ_{timezone.localdate():%Y%m%d}.csv", AUDIT_CSV_HEADER, rows())
+        return csv_streaming_response(f"監査ログ_{timezone.localdate():%Y%m%d}.csv", AUDIT_CSV_HEADER, rows())
 
 
 def jst_datetime_seconds(value: dt.datetime) -> str:
@@ -525,17 +526,6 @@ def _filters_detail(data: dict[str, Any]) -> dict[str, Any]:
 
 # --- A03: result CSV export ---
 
-RESULT_CSV_HEADER = [
-    "資格確認日時",
-    "氏名",
-    "カナ",
-    "端末",
-    "資格確認結果",
-    "保険者番号",
-    "本人確認の方法",
-    "受信日時",
-    "結果ID",
-]
 
 
 class ResultExportView(StaffRequiredMixin, View):
@@ -573,16 +563,6 @@ class ResultExportView(StaffRequiredMixin, View):
                     .order_by("-checked_at", "-id")
                 )
                 for result in chunk:
-                    yield [
-                        jst_datetime_seconds(result.checked_at),
-                        result.name,
-                        result.name_kana,
-                        result.device.name,
-                        "資格有効" if result.is_valid else "資格無効",
-                        result.insurer_number,
-                        IDENTITY_VERIFICATION.get(result.identity_verification, result.identity_verification),
-                        jst_datetime_seconds(result.received_at),
-                        result.pk,
-                    ]
+                    yield export_row(result)
 
-        return csv_response(f"資格確認結果_{timezone.localdate():%Y%m%d}.csv", RESULT_CSV_HEADER, rows())
+        return csv_streaming_response(f"資格確認結果_{timezone.localdate():%Y%m%d}.csv", EXPORT_HEADER, rows())

@@ -11,6 +11,12 @@ VALIDITY = {
     "6": "有効（未登録）",
 }
 VALID_CODES = frozenset({"1", "6"})
+IDENTITY_VERIFICATION = {
+    "visual": "マイナンバーカード (目視)",
+    "pin": "マイナンバーカード (暗証番号)",
+    "iphone": "スマートフォン (iPhone)",
+    "android": "スマートフォン (Android)",
+}
 LIMIT_CERTIFICATE_CLASS = {
     "01": "限度額適用認定証",
     "02": "限度額適用・標準負担額減額認定証",

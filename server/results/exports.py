@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from contracts.display import IDENTITY_VERIFICATION
 from server.audit.actions import record_event
 from server.common.csvfile import csv_lines
 from server.common.jst import JST
@@ -43,12 +44,26 @@ EXPORT_HEADER = [
     "受信日時",
     "結果ID",
 ]
-IDENTITY_VERIFICATION = {
-    "visual": "マイナンバーカード (目視)",
-    "pin": "マイナンバーカード (暗証番号)",
-    "iphone": "スマートフォン (iPhone)",
-    "android": "スマートフォン (Android)",
-}
+
+
+def _excel_datetime(value: datetime.datetime) -> str:
+    """``2026/11/24 12:34:56`` in JST: a form Excel reads as a date and time."""
+    return timezone.localtime(value, JST).strftime("%Y/%m/%d %H:%M:%S")
+
+
+def export_row(result: CheckResult) -> list[Any]:
+    """One CSV row under ``EXPORT_HEADER`` (the background export and the console's download). Needs ``device``."""
+    return [
+        _excel_datetime(result.checked_at),
+        result.name,
+        result.name_kana,
+        result.device.name,
+        "資格有効" if result.is_valid else "資格無効",
+        result.insurer_number,
+        IDENTITY_VERIFICATION.get(result.identity_verification, result.identity_verification),
+        _excel_datetime(result.received_at),
+        result.pk,
+    ]
 
 
 def do_request_export(
@@ -115,17 +130,7 @@ def _rows(export: ResultExport, qs: QuerySet[CheckResult], ids: list[str]):
             return
         for result in chunk:
             ids.append(str(result.pk))
-            yield [
-                timezone.localtime(result.checked_at, JST).strftime("%Y/%m/%d %H:%M:%S"),
-                result.name,
-                result.name_kana,
-                result.device.name,
-                "資格有効" if result.is_valid else "資格無効",
-                result.insurer_number,
-                IDENTITY_VERIFICATION.get(result.identity_verification, result.identity_verification),
-                timezone.localtime(result.received_at, JST).strftime("%Y/%m/%d %H:%M:%S"),
-                result.pk,
-            ]
+            yield export_row(result)
         done += len(chunk)
         ResultExport.objects.filter(pk=export.pk).update(rows_done=done)
         position = (chunk[-1].checked_at, chunk[-1].id)
