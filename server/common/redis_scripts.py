@@ -36,6 +36,12 @@ class KeptConnectionScript:
         return local.connection
 
     def run(self, backend: RedisCache, keys: list[str], args: list[Any]) -> Any:
+        return self.send(backend, keys, args).result()
+
+    def send(self, backend: RedisCache, keys: list[str], args: list[Any]) -> PendingScript:
+        """Send the script and return at once; ``result()`` reads the answer. Work done in between overlaps the
+        round trip (the signed-call path verifies the signature meanwhile). If the answer is never read, the next
+        call finds the connection out of step and starts afresh."""
         connection = self._connection(backend)
         if connection._sock is not None:  # closed by the server while idle (EOF pending), or out of step: afresh
             try:
@@ -44,21 +50,37 @@ class KeptConnectionScript:
                 stale = True
             if stale:
                 connection.disconnect()
-        for attempt in range(3):
+        for attempt in range(2):
             try:
                 # Sending fails on a connection the server has closed: then nothing ran, and one retry is safe.
                 connection.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
+                break
             except RedisConnectionError:
                 connection.disconnect()
                 if attempt:
                     raise
-                continue
+        return PendingScript(self, connection, keys, args)
+
+
+class PendingScript:
+    """A script sent and not yet answered."""
+
+    def __init__(self, script: KeptConnectionScript, connection: Any, keys: list[str], args: list[Any]):
+        self._script, self._connection, self._keys, self._args = script, connection, keys, args
+
+    def result(self) -> Any:
+        connection = self._connection
+        try:
+            return connection.read_response()
+        except NoScriptError:  # a restarted or flushed Redis: load the script once, run again (nothing ran)
             try:
-                return connection.read_response()
-            except NoScriptError:  # a restarted or flushed Redis: load the script once, run again (nothing ran)
-                connection.send_command("SCRIPT", "LOAD", self.source)
+                connection.send_command("SCRIPT", "LOAD", self._script.source)
                 connection.read_response()
+                connection.send_command("EVALSHA", self._script.sha, len(self._keys), *self._keys, *self._args)
+                return connection.read_response()
             except BaseException:
-                connection.disconnect()  # the script may have run: never retried, the caller gets the error
+                connection.disconnect()
                 raise
-        raise RuntimeError(f"the Redis script {self.name} could not be run")
+        except BaseException:
+            connection.disconnect()  # the script may have run: never retried, the caller gets the error
+            raise

@@ -7,8 +7,11 @@ replacing the token only, as its device_changed() does, while this process's cac
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.cache import caches
+from django.utils import timezone
 
 from server.audit.models import AuditEvent
 from server.devices import authentication
@@ -119,3 +122,33 @@ def test_the_claim_survives_a_killed_connection_and_a_flushed_script_cache(termi
     first = terminal.call("GET", ME, nonce="same-nonce")
     assert first.status_code == 200
     assert error_code(terminal.call("GET", ME, nonce="same-nonce"), 401) == "replayed_request"
+
+
+def _nonce_keys(terminal) -> list[bytes]:
+    backend = caches["default"]
+    return backend._cache.get_client(write=True).keys(backend.make_key(f"nonce:{terminal.device_id}:*"))
+
+
+def test_a_refused_call_leaves_its_nonce_free_and_the_genuine_call_passes(terminal):
+    """The nonce is claimed while the signature is verified (the round trips overlap); a refused call gives it back."""
+    from contracts import signing
+
+    forged_key = signing.generate_device_key()
+    refused = terminal.call("GET", ME, nonce="contested-nonce", key=forged_key)
+    assert error_code(refused, 401) == "bad_signature"
+    stale = terminal.call("GET", ME, nonce="stale-nonce", created=timezone.now() - datetime.timedelta(hours=1))
+    assert error_code(stale, 401) == "clock_skew"
+    assert _nonce_keys(terminal) == []
+    assert terminal.call("GET", ME, nonce="contested-nonce").status_code == 200
+    assert len(_nonce_keys(terminal)) == 1
+    assert error_code(terminal.call("GET", ME, nonce="contested-nonce"), 401) == "replayed_request"
+
+
+def test_an_answer_left_unread_does_not_put_the_next_call_out_of_step(terminal):
+    backend = caches["default"]
+    assert terminal.call("GET", ME).status_code == 200
+    keys = [backend.make_key("nonce:unread"), backend.make_key(authentication._version_key(terminal.device_id))]
+    authentication._CLAIM.send(backend, keys, [60, "t"])  # as if the request had died between send and read
+    first = terminal.call("GET", ME, nonce="after-unread")
+    assert first.status_code == 200
+    assert error_code(terminal.call("GET", ME, nonce="after-unread"), 401) == "replayed_request"
