@@ -1,12 +1,14 @@
 """Sandbox benchmark (N03, issue 4 point 8): signed qualification queries against gunicorn on loopback.
 
-    python bench/sandbox.py [--clients 32] [--processes 4] [--per-client 100] [--workers N] [--threads T]
+    python bench/sandbox.py [--clients 32] [--processes 4] [--per-client 100] [--rounds 3] [--rate Q]
+                            [--worker-class sync|gthread] [--workers N] [--threads T] [--profile N]
 
 Needs DATABASE_URL (PostgreSQL) and REDIS_URL, as ``make bench`` sets them. The benchmark creates and migrates its
 own database (the DATABASE_URL's name + ``_sandbox``, dropped first), registers one terminal, seeds the demo roster
-with a throwaway test CA, starts gunicorn on 127.0.0.1 and runs, from ``--clients`` concurrent clients
-(``--processes`` processes × threads, one keep-alive connection each — a minimal socket client, requests built
-before the clock starts —, a bounded number of requests each):
+with a throwaway test CA, starts gunicorn on 127.0.0.1 as deployed (deploy/gunicorn.conf.py: sync workers, cores + 1)
+and runs, from ``--clients`` concurrent clients (``--processes`` processes × threads, one connection each, opened
+again whenever the server closes it — a minimal socket client, requests built before the clock starts —, a bounded
+number of requests each), ``--rounds`` times, the medians printed:
 
   ping   GET /api/v1/ping: the trivial endpoint of the same server (no signature, no database), the baseline;
   query  POST /sandbox/onshi/v1/qualifications alone: every client first fetches its challenges (signed requests),
@@ -112,13 +114,18 @@ class _KeepAliveClient:
     """
 
     def __init__(self, base_url: str) -> None:
-        import socket
-
         parts = urlsplit(base_url)
         self.host = parts.netloc
-        self.sock = socket.create_connection((parts.hostname, parts.port or 80))
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.address = (parts.hostname, parts.port or 80)
+        self.sock = None
+        self._connect()
         self.buffer = b""
+
+    def _connect(self) -> None:
+        import socket
+
+        self.sock = socket.create_connection(self.address)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def build(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}", f"Content-Length: {len(body)}"]
@@ -144,6 +151,8 @@ class _KeepAliveClient:
         return line
 
     def send(self, request: bytes) -> tuple[int, bytes]:
+        if self.sock is None:  # the server closed the last one (gunicorn's sync worker answers one request each)
+            self._connect()
         self.sock.sendall(request)
         while b"\r\n\r\n" not in self.buffer:
             self._fill()
@@ -164,10 +173,14 @@ class _KeepAliveClient:
             body = b"".join(pieces)
         else:
             raise ConnectionError("response without a length")
+        if headers.get(b"connection", b"").lower() == b"close":
+            self.sock.close()
+            self.sock, self.buffer = None, b""
         return int(status_line.split()[1]), body
 
     def close(self) -> None:
-        self.sock.close()
+        if self.sock is not None:
+            self.sock.close()
 
 
 def _client_thread(setup: ClientSetup, kind: str, count: int, index: int, start: threading.Barrier, out: list) -> None:
@@ -281,6 +294,20 @@ def measure(setup: ClientSetup, kind: str, clients: int, processes: int, per_cli
     return Figures(kind, len(latencies), errors, seconds, statistics.median(latencies), p95)
 
 
+def median_figures(rounds: list[Figures]) -> Figures:
+    """Per figure, the median over the rounds (throughput as requests over seconds of the median round rate)."""
+    rate = statistics.median(f.per_second for f in rounds)
+    requests = sum(f.requests for f in rounds)
+    return Figures(
+        rounds[0].kind,
+        requests,
+        sum(f.errors for f in rounds),
+        requests / rate if rate else 0.0,
+        statistics.median(f.p50 for f in rounds),
+        statistics.median(f.p95 for f in rounds),
+    )
+
+
 # -- server side -----------------------------------------------------------------------------------------------------
 
 
@@ -343,10 +370,12 @@ def prepare(env: dict[str, str], work: Path) -> ClientSetup:
     return ClientSetup("", str(device.pk), signing.private_key_to_bytes(device_key), cards)
 
 
-def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int, log: Path) -> subprocess.Popen:
+def start_gunicorn(
+    env: dict[str, str], port: int, workers: int, threads: int, log: Path, worker_class: str = "sync"
+) -> subprocess.Popen:
     command = [
         str(Path(sys.executable).with_name("gunicorn")), "server.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "gthread",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", worker_class,
         "--threads", str(threads), "--keep-alive", "30", "--backlog", "512", "--log-level", "warning",
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=REPO, env={**os.environ, **env}, stdout=log.open("wb"),
@@ -440,12 +469,15 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--processes", type=int, default=4, help="client processes (the clients are their threads)")
     parser.add_argument("--per-client", type=int, default=100, help="requests per client and kind")
-    parser.add_argument("--workers", type=int, default=6 * cores, help="gunicorn workers (default 6×cores)")
-    # gthread with one thread: keep-alive like the clients use, no GIL sharing inside a worker. A worker serves its
-    # kept connections one at a time, so 32 connections over few workers queue unevenly (the p95). Measured on the
-    # 2-core machine, other sessions' benchmarks running (queries/s): 5 workers 443–676, 9: 536, 12: 491–743,
-    # 16: 525–765, 32: 670 — 6×cores. (With httpx clients, before: 5×1 209, 3×4 201, 5×4 159, 8×2 118.)
+    # The deployed configuration (deploy/gunicorn.conf.py): sync workers, cores + 1. A sync worker answers one request
+    # per connection, so every request waits in the one accept queue and the next free worker takes it: first come,
+    # first served, p95 ≈ 1.2 × p50. gthread with kept connections pins each connection to a worker, and 32
+    # connections over the workers queue unevenly: p95 ≈ 3 × p50 (measured: gthread 12 × 1, 828 q/s, p50 23 ms,
+    # p95 76 ms; sync 4, 849 q/s, 36 / 42 ms).
+    parser.add_argument("--workers", type=int, default=cores + 1, help="gunicorn workers (default cores + 1)")
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread)")
+    parser.add_argument("--rounds", type=int, default=3, help="measure each kind this many times; medians")
+    parser.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
     parser.add_argument("--port", type=int, default=18765)
     parser.add_argument("--kinds", default="ping,query,pair")
     parser.add_argument(
@@ -472,19 +504,26 @@ def main() -> int:
         return 0
     setup.base_url = f"http://127.0.0.1:{args.port}"
     load_before = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    server = start_gunicorn(env, args.port, args.workers, args.threads, work / "gunicorn.log")
+    server = start_gunicorn(env, args.port, args.workers, args.threads, work / "gunicorn.log", args.worker_class)
     try:
         kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
         measure(setup, "ping", args.clients, args.processes, 20)  # warm-up: imports, connections, caches
         if "query" in kinds:
             measure(setup, "query", args.clients, args.processes, 5)
-        results = {kind: measure(setup, kind, args.clients, args.processes, args.per_client) for kind in kinds}
-        if args.rate:  # the same queries, offered at a fixed total rate: latency at that load, not at saturation
-            paced = ClientSetup(
-                setup.base_url, setup.device_id, setup.device_key, setup.cards, args.clients / args.rate
-            )
-            results[f"query@{args.rate:g}"] = measure(paced, "query", args.clients, args.processes, args.per_client)
-            results[f"query@{args.rate:g}"].kind = f"query@{args.rate:g}"
+        rounds: dict[str, list[Figures]] = {kind: [] for kind in kinds}
+        paced_kind = f"query@{args.rate:g}"
+        if args.rate:
+            rounds[paced_kind] = []
+        for _ in range(max(1, args.rounds)):  # rounds interleave the kinds: load that drifts hits them alike
+            for kind in kinds:
+                rounds[kind].append(measure(setup, kind, args.clients, args.processes, args.per_client))
+            if args.rate:  # the same queries, offered at a fixed total rate: latency at that load, not at saturation
+                paced = ClientSetup(
+                    setup.base_url, setup.device_id, setup.device_key, setup.cards, args.clients / args.rate
+                )
+                rounds[paced_kind].append(measure(paced, "query", args.clients, args.processes, args.per_client))
+                rounds[paced_kind][-1].kind = paced_kind
+        results = {kind: median_figures(figures) for kind, figures in rounds.items()}
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -493,16 +532,19 @@ def main() -> int:
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"sandbox: load average before the run {load_before}, after {load} (other work on the machine skews figures)")
     print(
-        f"sandbox: gunicorn gthread {args.workers} workers × {args.threads} threads on {cores} cores; "
+        f"sandbox: gunicorn {args.worker_class} {args.workers} workers × {args.threads} threads on {cores} cores; "
         f"{args.clients} clients ({args.processes} processes), {args.per_client} requests each; "
         f"{len(setup.cards)} demo cards"
     )
-    print(f"{'endpoint':<9} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
+    print(f"{'endpoint':<9} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}   (medians of "
+          f"{max(1, args.rounds)} rounds)")  # fmt: skip
     for figures in results.values():
         print(
             f"{figures.kind:<9} {figures.requests:>8} {figures.errors:>6} {figures.per_second:>8.0f} "
             f"{figures.p50:>8.1f} {figures.p95:>8.1f}"
         )
+    if "query" in rounds and len(rounds["query"]) > 1:
+        print("query rounds (q/s, p95 ms): " + ", ".join(f"{f.per_second:.0f} / {f.p95:.1f}" for f in rounds["query"]))
     if "query" in results and "ping" in results:
         query, ping = results["query"], results["ping"]
         print(

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.views import APIView
 
+from server.common.negotiation import JsonOnlyNegotiation
 from server.common.schema import error_response
 from server.devices.authentication import DeviceSignatureAuthentication
 from server.devices.models import Device
@@ -12,6 +13,7 @@ from server.devices.permissions import IsActiveDevice
 class DeviceAPIView(APIView):
     authentication_classes = [DeviceSignatureAuthentication]
     permission_classes = [IsActiveDevice]
+    content_negotiation_class = JsonOnlyNegotiation
 
     @property
     def device(self) -> Device:

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.utils import json as drf_json
 from rest_framework.views import APIView
 
+from server.common.negotiation import JsonOnlyNegotiation
 from server.common.schema import SIGNED_ERRORS, error_response, with_server_time
 from server.devices.actions import Registration, do_deregister_device, do_record_heartbeat, do_register_device
 from server.devices.api.base import BODY_400_CODES, JSON_BODY_ERRORS, SIGNED_BODY_ERRORS, DeviceAPIView
@@ -32,6 +33,7 @@ from server.devices.authentication import payload_too_large
 class RegisterDeviceView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
+    content_negotiation_class = JsonOnlyNegotiation
 
     @extend_schema(
         operation_id="devices_register",
@@ -140,6 +142,7 @@ class PingView(APIView):
 
     authentication_classes: list = []
     permission_classes: list = []
+    content_negotiation_class = JsonOnlyNegotiation
 
     @extend_schema(operation_id="ping", summary="Reachability check (unsigned)", responses={200: PingSerializer})
     def get(self, request: Request) -> Response:

@@ -11,7 +11,6 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -94,19 +93,10 @@ class ResultListView(DeviceAPIView):
         return Response(with_server_time(body))
 
 
-class JsonOnlyNegotiation(DefaultContentNegotiation):
-    """``?format=`` of the detail view chooses an export format (xml, fhir), not a DRF renderer."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
 EXPORT_FORMATS = ("json", "xml", "fhir")
 
 
 class ResultDetailView(DeviceAPIView):
-    content_negotiation_class = JsonOnlyNegotiation
-
     @extend_schema(
         operation_id="results_detail",
         summary="One result of the institution, with its document (or as onshi-style XML / FHIR R4 JP_Coverage)",

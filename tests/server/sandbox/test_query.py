@@ -218,6 +218,16 @@ def test_challenge_expires_after_60_seconds(demo_cards):
     assert error_of(query).code == code("challenge_used")
 
 
+def test_a_challenge_error_comes_before_a_certificate_error_and_a_refused_query_spends_it(demo_cards):
+    """The challenge is taken while the certificate is checked (one overlapped round trip): the verdicts stay those
+    of checking the challenge first."""
+    query = card_query(demo_cards["資格 太郎"])
+    malformed = dataclasses.replace(query, certificate=b"not a certificate")
+    assert error_of(malformed).code == code("certificate_malformed")
+    assert error_of(malformed).code == code("challenge_used")
+    assert error_of(query).code == code("challenge_used")
+
+
 def test_unknown_challenge_and_other_device(demo_cards):
     card = demo_cards["資格 太郎"]
     raw = b"\x07" * 32
