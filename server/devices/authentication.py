@@ -234,11 +234,11 @@ class DeviceSignatureAuthentication(BaseAuthentication):
         headers = {name: meta[key] for name, key in _SIGNATURE_HEADER_KEYS if key in meta}
         if "Signature-Input" not in headers and "Signature" not in headers:
             return None
-        read_for_key: dict[str, Device] = {}
+        read_for_key: dict[str, Any] = {}  # the device id parsed once, and the row if it had to be read for the key
 
         def resolve(key_id: str) -> Ed25519PublicKey | None:
             try:
-                device_id = uuid.UUID(key_id)
+                device_id = read_for_key["id"] = uuid.UUID(key_id)
             except ValueError:
                 return None
             key, device = _public_key(device_id)
@@ -253,10 +253,10 @@ class DeviceSignatureAuthentication(BaseAuthentication):
         claims: list[_NonceClaim] = []
 
         def start_claim(key_id: str, nonce: str) -> None:
-            claims.append(_NonceClaim(uuid.UUID(key_id), nonce))
+            claims.append(_NonceClaim(read_for_key["id"], nonce))  # key_id is the one just resolved
 
         try:
-            verified = signing.verify_request(
+            signing.verify_request(
                 request.method,
                 # Only @path and @query are covered: the origin is a placeholder (no Host validation needed here).
                 "http://device" + request._request.get_full_path(),
@@ -271,7 +271,7 @@ class DeviceSignatureAuthentication(BaseAuthentication):
             for claim in claims:
                 claim.give_back()
             raise signature_error(exc.code) from None
-        device_id = uuid.UUID(verified.key_id)
+        device_id = read_for_key["id"]
         added, version = claims[0].result()
         if not added:
             raise signature_error(signing.REPLAYED_REQUEST)
