@@ -9,8 +9,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import OperationalError as DatabaseUnavailable
 from django.http import Http404
 from django.utils import timezone
+from redis.exceptions import ConnectionError as RedisUnavailable
+from redis.exceptions import TimeoutError as RedisTimeout
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
@@ -57,6 +60,17 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.NotFound()
     if isinstance(exc, ApiError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+    if isinstance(exc, (RedisUnavailable, RedisTimeout, DatabaseUnavailable)):
+        # Redis (nonces, challenges, rate limits) or PostgreSQL cannot be reached: nothing was done, and the terminal
+        # may try again (it keeps unsynced results). 503 with Retry-After, not a fault of the request.
+        logger.error("service unavailable: %s", type(exc).__name__)
+        set_rollback()
+        response = Response(
+            error_body("service_unavailable", "サーバーが一時的に利用できません。しばらく待ってから再度お試しください。"),
+            status=503,
+        )
+        response["Retry-After"] = "30"
+        return response
     response = exception_handler(exc, context)
     if response is None:
         # An unexpected exception: log it, answer with the envelope rather than Django's 500 page.

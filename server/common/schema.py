@@ -38,6 +38,8 @@ SIGNATURE_CODES = (
 SIGNED_ERRORS: dict[int, OpenApiResponse] = {
     401: error_response(*SIGNATURE_CODES),
     403: error_response("device_retired", "device_deregistered"),
+    # Every signed call claims its nonce in Redis: without Redis (or the database) it answers 503, Retry-After: 30.
+    503: error_response("service_unavailable"),
 }
 
 

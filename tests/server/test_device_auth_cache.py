@@ -152,3 +152,16 @@ def test_an_answer_left_unread_does_not_put_the_next_call_out_of_step(terminal):
     first = terminal.call("GET", ME, nonce="after-unread")
     assert first.status_code == 200
     assert error_code(terminal.call("GET", ME, nonce="after-unread"), 401) == "replayed_request"
+
+
+def test_without_redis_a_signed_call_answers_503_and_nothing_is_done(terminal, settings):
+    """The nonce cannot be claimed: the call is refused as a passing outage (coded, Retry-After), never a 500."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}  # fmt: skip
+    events_before = AuditEvent.objects.count()
+    response = terminal.call("POST", "/api/v1/devices/me/heartbeat", {"app_version": "9.9.9"})
+    assert error_code(response, 503) == "service_unavailable"
+    assert response["Retry-After"] == "30"
+    assert "一時的" in response.json()["error"]["message"]
+    assert Device.objects.get(pk=terminal.device_id).app_version != "9.9.9"
+    assert AuditEvent.objects.count() == events_before

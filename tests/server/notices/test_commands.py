@@ -90,11 +90,11 @@ def test_openapi_documents_the_notices_api(api_client):
     assert response.status_code == 200
     paths = response.json()["paths"]
     expected = {
-        "/api/v1/notices": ("get", {"200", "400", "401", "403"}),
-        "/api/v1/notices/{notice_id}": ("get", {"200", "404", "401", "403"}),
-        "/api/v1/notices/{notice_id}/read": ("post", {"200", "404", "401", "403"}),
-        "/api/v1/documents/{kind}": ("get", {"200", "404", "401", "403"}),
-        "/api/v1/app-release/latest": ("get", {"200", "400", "401", "403"}),
+        "/api/v1/notices": ("get", {"200", "400", "401", "403", "503"}),
+        "/api/v1/notices/{notice_id}": ("get", {"200", "404", "401", "403", "503"}),
+        "/api/v1/notices/{notice_id}/read": ("post", {"200", "404", "401", "403", "503"}),
+        "/api/v1/documents/{kind}": ("get", {"200", "404", "401", "403", "503"}),
+        "/api/v1/app-release/latest": ("get", {"200", "400", "401", "403", "503"}),
     }
     for path, (method, statuses) in expected.items():
         assert set(paths[path][method]["responses"]) == statuses, path
