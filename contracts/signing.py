@@ -43,7 +43,12 @@ from http_message_signatures import (
 )
 from http_message_signatures._url import parse_url  # the package's own strict URL split: same @path/@query
 from http_message_signatures.structures import CaseInsensitiveDict
-from nacl.bindings import crypto_sign, crypto_sign_open, crypto_sign_seed_keypair
+from nacl.bindings import (
+    crypto_core_ed25519_is_valid_point,
+    crypto_sign,
+    crypto_sign_open,
+    crypto_sign_seed_keypair,
+)
 from nacl.exceptions import BadSignatureError
 
 SIGNATURE_LABEL = "sig1"
@@ -104,6 +109,10 @@ def load_public_key(b64: str) -> Ed25519PublicKey:
         raise ValueError("public key is not base64") from exc
     if len(raw) != 32:
         raise ValueError("an Ed25519 public key has 32 bytes")
+    # A point of small order (or off the curve) verifies no signature with libsodium, or forged ones elsewhere:
+    # refused at registration rather than left to fail every later call.
+    if not crypto_core_ed25519_is_valid_point(raw):
+        raise ValueError("not a valid Ed25519 public key")
     return Ed25519PublicKey.from_public_bytes(raw)
 
 

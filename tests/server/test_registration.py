@@ -127,6 +127,7 @@ def test_activation_code_errors(api_client, institution, other_institution, acco
         ({"activation_code": "12345"}, "activation_code"),
         ({"public_key": "AAAA"}, "public_key"),
         ({"public_key": "not base64!"}, "public_key"),
+        ({"public_key": "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}, "public_key"),  # the identity: small order
         ({"account_id": ""}, "account_id"),
     ],
 )

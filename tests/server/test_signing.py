@@ -109,6 +109,15 @@ def test_public_key_must_be_32_bytes():
         signing.load_public_key("not base64!")
 
 
+@pytest.mark.parametrize("raw", [bytes(32), b"\x01" + bytes(31), b"\xec" + b"\xff" * 30 + b"\x7f"])
+def test_small_order_and_off_curve_public_keys_are_refused(raw):
+    """Zero bytes (order 4), the identity and (0, -1) (order 2): libsodium verifies no signature with them."""
+    import base64
+
+    with pytest.raises(ValueError):
+        signing.load_public_key(base64.b64encode(raw).decode())
+
+
 # The strict path (our profile in canonical form) and the generic package (the reference) must agree.
 
 
