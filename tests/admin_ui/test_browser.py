@@ -11,6 +11,7 @@ import re
 import uuid
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
@@ -147,6 +148,9 @@ def test_it_issues_an_activation_code_and_retires_a_device(
             expect(retired_row.get_by_role("link", name="「受付1」を廃止")).to_have_count(0)
         finally:
             browser.close()
+            # With Playwright's event loop running, Django keeps the ORM's connection of this block in a context
+            # variable that the block's end discards: close it here, or it outlives the test database.
+            connections.close_all()
 
     device.refresh_from_db()
     assert (device.status, device.retired_by, device.retired_reason) == (Device.STATUS_RETIRED, "it", "紛失のため")
