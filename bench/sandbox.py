@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import logging
 import multiprocessing
 import os
 import random
@@ -334,6 +335,8 @@ def prepare(env: dict[str, str], work: Path) -> ClientSetup:
     import django
 
     django.setup()
+    # Django's logging config would print every request of the bench's own httpx client at INFO.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     from cryptography.hazmat.primitives import serialization
     from django.core.management import call_command
     from django.utils import timezone
