@@ -1,31 +1,22 @@
-"""Application set-up: fonts, style, and ``build_main_window(core)`` for the program, the tests and the demo."""
+"""Application set-up: the design system (fonts, palette, stylesheet) and ``build_main_window(core)`` for the program,
+the tests and the demo."""
 
 from __future__ import annotations
 
 import sys
 
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from terminal_agent.core.app import TerminalCore
 from terminal_agent.ui.main_window import MainWindow
-from terminal_agent.ui.widgets import APP_TITLE, FONT_FAMILY
-
-STYLE = """
-QLabel#screenTitle { font-size: 20px; font-weight: bold; }
-QLabel#screenId { color: #555; font-size: 11px; }
-QLabel#pinDots { font-size: 28px; letter-spacing: 8px; }
-QPushButton { min-height: 40px; font-size: 16px; }
-QPushButton#primary { background: #1565c0; color: white; }
-QPushButton:disabled { background: #ccc; color: #777; }
-"""
+from terminal_agent.ui.theme import apply_theme
+from terminal_agent.ui.widgets import APP_TITLE
 
 
 def ensure_application() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_TITLE)
-    app.setFont(QFont(FONT_FAMILY, 11))
-    app.setStyleSheet(STYLE)
+    apply_theme(app)
     return app  # type: ignore[return-value]
 
 

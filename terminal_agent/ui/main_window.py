@@ -25,15 +25,12 @@ from terminal_agent.ui.passcode_setup import PasscodeSetupScreen
 from terminal_agent.ui.pin_entry import PinEntryScreen
 from terminal_agent.ui.security_settings import PasscodeVerifyScreen, SecuritySettingsScreen
 from terminal_agent.ui.terms import TermsScreen
-from terminal_agent.ui.widgets import APP_TITLE, Screen, message_box
+from terminal_agent.ui.widgets import APP_TITLE, CLOSE, OK, OK_CANCEL, Screen, StatusBoard, message_box
 
 log = logging.getLogger(__name__)
 
 MSG_REGISTERED = "初期登録が完了しました。"
 MSG_PASSCODE_SET = "パスコードを登録しました。"
-OK = [("OK", QMessageBox.ButtonRole.AcceptRole)]
-OK_CANCEL = [("OK", QMessageBox.ButtonRole.AcceptRole), ("キャンセル", QMessageBox.ButtonRole.RejectRole)]
-CLOSE = [("閉じる", QMessageBox.ButtonRole.AcceptRole)]
 
 
 def exclude_from_capture(window: QMainWindow) -> bool:
@@ -59,7 +56,8 @@ class MainWindow(QMainWindow):
         self.flow: CheckFlow | None = None
         self.result_return: Screen | None = None
         self.setWindowTitle(APP_TITLE)
-        self.resize(720, 900)
+        self.resize(1280, 800)  # a landscape Windows tablet; 800×1280 portrait works too
+        self.status = StatusBoard(self)  # the status strip of every screen (T30): status.set_online / set_pending
 
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
@@ -78,7 +76,7 @@ class MainWindow(QMainWindow):
             self.terms, self.registration, self.passcode_setup, self.login, self.methods,
             self.pin_entry, self.card_read, self.result, self.search, self.passcode_verify, self.security,
         ):
-            self.stack.addWidget(screen)
+            self.add_screen(screen)
 
         self.terms.accepted.connect(self._terms_accepted)
         self.registration.submitted.connect(self._register)
@@ -110,6 +108,12 @@ class MainWindow(QMainWindow):
         exclude_from_capture(self)
 
     # --- navigation ---------------------------------------------------------------------------------------------
+    def add_screen(self, screen: Screen) -> Screen:
+        """Put a screen in the stack, its status strip following ``self.status``."""
+        self.stack.addWidget(screen)
+        self.status.attach(screen.status_strip)
+        return screen
+
     def current_screen(self) -> Screen:
         return self.stack.currentWidget()  # type: ignore[return-value]
 
@@ -118,8 +122,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{APP_TITLE} - {screen.title}")
         screen.entered()
 
-    def dialog(self, title: str, text: str, buttons: list | None = None, on_finished: Any = None) -> QMessageBox:
-        return message_box(self, title, text, buttons=buttons or OK, on_finished=on_finished)
+    def dialog(
+        self, title: str, text: str, buttons: list | None = None, on_finished: Any = None, *, kind: str = "info"
+    ) -> QMessageBox:
+        """A dialog of ``kind`` info / success / question / warning / error (its icon; never info for an error)."""
+        return message_box(self, title, text, buttons=buttons or OK, on_finished=on_finished, kind=kind)
 
     def show_start(self) -> None:
         start = self.core.start_screen()
@@ -136,7 +143,7 @@ class MainWindow(QMainWindow):
         self.go(self.methods)
 
     def _deregistered(self, message: str) -> None:
-        self.dialog("エラー", message, on_finished=lambda _b: self.show_start())
+        self.dialog("エラー", message, on_finished=lambda _b: self.show_start(), kind="error")
 
     # --- T01 – T03, T14 ----------------------------------------------------------------------------------------------
     def _terms_accepted(self) -> None:
@@ -153,15 +160,15 @@ class MainWindow(QMainWindow):
         )
 
     def _registered(self, _registration: Any) -> None:
-        self.dialog("初期登録", MSG_REGISTERED, on_finished=lambda _b: self.go(self.passcode_setup))
+        self.dialog("初期登録", MSG_REGISTERED, on_finished=lambda _b: self.go(self.passcode_setup), kind="success")
 
     def _registration_failed(self, error: Exception) -> None:
         if isinstance(error, RegistrationFailed):
             self.registration.show_errors(error.fields, error.message)
-            self.dialog("エラー", error.message)
+            self.dialog("エラー", error.message, kind="error")
         else:
             log.error("registration failed: %s", type(error).__name__)
-            self.dialog("エラー", "登録できませんでした。もう一度お試しください。")
+            self.dialog("エラー", "登録できませんでした。もう一度お試しください。", kind="error")
 
     def _passcode_chosen(self, first: str, confirmation: str) -> None:
         def failed(error: Exception) -> None:
@@ -169,7 +176,7 @@ class MainWindow(QMainWindow):
 
         def done(_r: Any) -> None:
             self.core.logged_in = True
-            self.dialog("パスコードの登録", MSG_PASSCODE_SET, on_finished=lambda _b: self._back_to_methods())
+            self.dialog("パスコードの登録", MSG_PASSCODE_SET, on_finished=lambda _b: self._back_to_methods(), kind="success")
 
         self.gateway.run(self.core.set_passcode, first, confirmation, on_done=done, on_error=failed)
 
@@ -198,7 +205,7 @@ class MainWindow(QMainWindow):
                 else:
                     self.flow = None
 
-            self.dialog(METHOD_LABELS[flow.method], CONFIRM_TEXT[flow.method], OK_CANCEL, answered)
+            self.dialog(METHOD_LABELS[flow.method], CONFIRM_TEXT[flow.method], OK_CANCEL, answered, kind="question")
         else:
             self._show_step()
 
@@ -243,17 +250,17 @@ class MainWindow(QMainWindow):
             error = CheckFailure("card", "マイナンバーカードの読み取りに失敗しました。もう一度お試しください。")
         if error.kind == "insurance_unregistered":
             text = f"{error.message}\n\nエラーコード:\n{error.code}"
-            self.dialog(error.title, text, CLOSE, lambda _b: self._back_to_methods())
+            self.dialog(error.title, text, CLOSE, lambda _b: self._back_to_methods(), kind="error")
         elif error.kind == "pin_locked":
-            self.dialog("暗証番号ロック", error.message, on_finished=lambda _b: self._back_to_methods())
+            self.dialog("暗証番号ロック", error.message, on_finished=lambda _b: self._back_to_methods(), kind="error")
         elif error.kind == "service" and error.code in ("device_retired", "device_deregistered", "unknown_device"):
             self._deregistered(error.message)
         elif flow is not None and flow.step is Step.PIN_ENTRY:
-            self.dialog("エラー", error.message, on_finished=lambda _b: self._show_step(error.message))
+            self.dialog("エラー", error.message, on_finished=lambda _b: self._show_step(error.message), kind="error")
         elif flow is not None and flow.step is Step.FAILED:
-            self.dialog("エラー", error.message, on_finished=lambda _b: self._back_to_methods())
+            self.dialog("エラー", error.message, on_finished=lambda _b: self._back_to_methods(), kind="error")
         else:
-            self.dialog("エラー", error.message)
+            self.dialog("エラー", error.message, kind="error")
 
     def _read_next(self) -> None:
         flow = self.flow
@@ -309,10 +316,13 @@ class MainWindow(QMainWindow):
         """T12: confirmation with 登録解除 / キャンセル, then the 未登録 state (T01–T03 again)."""
 
         def done(_r: Any) -> None:
-            self.dialog("デバイス登録解除", "デバイスの登録を解除しました。", on_finished=lambda _b: self.show_start())
+            self.dialog(
+                "デバイス登録解除", "デバイスの登録を解除しました。", on_finished=lambda _b: self.show_start(), kind="success"
+            )
 
         def failed(error: Exception) -> None:
-            self.dialog("エラー", error.message if isinstance(error, ApiFailure) else "登録解除できませんでした。")
+            message = error.message if isinstance(error, ApiFailure) else "登録解除できませんでした。"
+            self.dialog("エラー", message, kind="error")
 
         def answered(label: str) -> None:
             if label == "登録解除":
@@ -321,24 +331,33 @@ class MainWindow(QMainWindow):
         self.dialog(
             "デバイス登録解除",
             "この端末のデバイス登録を解除します。登録を解除すると、この端末では資格確認できなくなります。",
-            [("登録解除", QMessageBox.ButtonRole.AcceptRole), ("キャンセル", QMessageBox.ButtonRole.RejectRole)],
+            [
+                ("登録解除", QMessageBox.ButtonRole.AcceptRole, "danger"),
+                ("キャンセル", QMessageBox.ButtonRole.RejectRole),
+            ],
             answered,
+            kind="warning",
         )
 
     def _choose_reader(self) -> None:
         def chosen(names: list[str]) -> None:
             if not names:
-                self.dialog("カードリーダー選択", "カードリーダーが見つかりません。カードリーダーの接続を確認してください。")
+                self.dialog(
+                    "カードリーダー選択",
+                    "カードリーダーが見つかりません。カードリーダーの接続を確認してください。",
+                    kind="warning",
+                )
                 return
             current = self.core.selected_reader
             index = names.index(current) if current in names else 0
             name, ok = QInputDialog.getItem(self, "カードリーダー選択", "使用するカードリーダー", names, index, False)
             if ok:
                 self.core.select_reader(name)
-                self.dialog("カードリーダー選択", "カードリーダーが選択されました。")
+                self.dialog("カードリーダー選択", "カードリーダーが選択されました。", kind="success")
 
         def failed(error: Exception) -> None:
-            self.dialog("カードリーダー選択", error.message if isinstance(error, CardError) else str(error))
+            message = error.message if isinstance(error, CardError) else "カードリーダーを確認できませんでした。"
+            self.dialog("カードリーダー選択", message, kind="error")
 
         self.gateway.run(self.core.list_readers, on_done=chosen, on_error=failed)
 

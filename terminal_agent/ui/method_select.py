@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QMenu, QMessageBox, 
 
 from terminal_agent.core.check_flow import CONSENT_CONFIRM_TEXT, CONSENT_LABEL, METHOD_LABELS, Method
 from terminal_agent.ui import screen_ids
-from terminal_agent.ui.widgets import Screen, button, message_box
+from terminal_agent.ui.widgets import Screen, button, header_button, message_box
 
 HELP_TEXT = {
     Method.VISUAL: (
@@ -30,9 +30,7 @@ class MethodSelectScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.gear = QToolButton()
-        self.gear.setText("⚙")
-        self.gear.setAccessibleName("メニュー")
+        self.gear = header_button("メニュー", "gear", accessible="メニュー", tooltip="⚙ メニュー")
         self.gear.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.menu = QMenu(self.gear)
         for text, key in (

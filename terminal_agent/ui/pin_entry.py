@@ -1,13 +1,28 @@
-"""暗証番号の入力 (T17, T19): the patient enters the 4-digit PIN on the keypad (or a wired numeric keypad), 次へ."""
+"""暗証番号の入力 (T17, T19): the patient enters the 4-digit PIN on the keypad (or a wired numeric keypad), 次へ.
+
+Patient-facing: read from the other side of the counter, so one large instruction, a large keypad and nothing meant
+for the staff only (how to switch to 目視 is explained on 認証方法選択, where the staff are).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import Qt, Signal
 
-from terminal_agent.core.check_flow import PIN_TEXT, SWITCH_TO_VISUAL_TEXT, Method
+from terminal_agent.core.check_flow import PIN_TEXT, Method
 from terminal_agent.ui import screen_ids
-from terminal_agent.ui.widgets import Keypad, Screen, button, error_label, show_error
+from terminal_agent.ui.widgets import (
+    ErrorNotice,
+    Illustration,
+    Keypad,
+    ResponsiveRow,
+    Screen,
+    button,
+    paragraph,
+    set_paragraph,
+    show_error,
+)
+
+FLOW_STEPS = ("本人確認", "読み取り", "結果")
 
 
 class PinEntryScreen(Screen):
@@ -16,29 +31,34 @@ class PinEntryScreen(Screen):
     pin_entered = Signal(str)
 
     def __init__(self) -> None:
-        super().__init__(show_back=True)
-        self.prompt = QLabel()
-        self.prompt.setWordWrap(True)
-        self.body.addWidget(self.prompt)
-        self.error = error_label()
-        self.body.addWidget(self.error)
+        super().__init__(show_back=True, steps=FLOW_STEPS)
+        self.step_indicator.set_current(0)
+        row = ResponsiveRow()
+        self.prompt = paragraph("", "patient", line_height=140)
+        self.prompt.setObjectName("patientPrompt")
+        row.first.addWidget(self.prompt)
+        self.error = ErrorNotice()
+        row.first.addWidget(self.error)
+        self.illustration = Illustration("pin-keypad", height=200, accessible="テンキーで暗証番号を入力")
+        self.illustration.setMaximumHeight(260)
+        row.first.addWidget(self.illustration, 1)
         self.keypad = Keypad(4)
         self.keypad.changed.connect(lambda digits: self.next_button.setEnabled(len(digits) == 4))
         self.keypad.submitted.connect(lambda digits: self._next() if len(digits) == 4 else None)
-        self.body.addWidget(self.keypad)
-        self.switch_hint = QLabel(SWITCH_TO_VISUAL_TEXT)
-        self.switch_hint.setWordWrap(True)
-        self.body.addWidget(self.switch_hint)
+        row.second.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignHCenter)
         self.next_button = button("次へ", primary=True)
         self.next_button.setEnabled(False)
         self.next_button.clicked.connect(self._next)
-        self.body.addWidget(self.next_button)
+        self.next_button.setFixedWidth(self.keypad.maximumWidth())
+        row.second.addWidget(self.next_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        row.second.addStretch(1)
+        self.body.addWidget(row, 1)
 
     def prepare(self, method: Method, problem: str = "") -> None:
-        self.prompt.setText(PIN_TEXT[method])
-        self.switch_hint.setVisible(method is Method.PIN)
+        set_paragraph(self.prompt, PIN_TEXT[method], line_height=140)
         self.keypad.clear()
         show_error(self.error, problem or None)
+        self.illustration.setVisible(not problem)  # the error takes the illustration's place
         self.keypad.setFocus()
 
     def _next(self) -> None:

@@ -1,82 +1,755 @@
-"""Shared widgets: the screen frame (title, ←, 画面番号), the 4-digit keypad, the password field with 👁, dialogs."""
+"""Shared widgets of the design system: the page scaffold (header bar, step indicator, body, action bar, footer with
+画面番号 and the status strip), buttons, cards, notices, form fields with inline errors, the keypad, illustrations and
+dialogs. Screens build themselves from these and never style a widget themselves (``terminal_agent/ui/README.md``).
+"""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import cache
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QIcon, QKeyEvent, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QObject,
+    QPointF,
+    QRectF,
+    QSize,
+    Qt,
+    QVariantAnimation,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QIcon,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+    QShortcut,
+)
+from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (
+    QBoxLayout,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-FONT_FAMILY = "Noto Sans CJK JP"
+from terminal_agent.ui import theme
+from terminal_agent.ui.theme import COLORS, SIZE, SPACE, set_style_property
+
+FONT_FAMILY = theme.FONT_FAMILY
 APP_TITLE = "マイナ資格確認アプリ"
 
+ButtonSpec = tuple[str, QMessageBox.ButtonRole] | tuple[str, QMessageBox.ButtonRole, str]
 
-def button(text: str, accessible: str | None = None, *, primary: bool = False) -> QPushButton:
+
+# --- icons and illustrations ----------------------------------------------------------------------------------------
+@cache
+def icon(name: str) -> QIcon:
+    """One of our SVG icons (``assets/icons``): back, gear, eye, check, info, success, warning, error, question."""
+    return QIcon(theme.icon_path(name))
+
+
+def icon_pixmap(name: str, size: int, ratio: float = 2.0) -> QPixmap:
+    """The icon drawn crisply for a display of ``ratio`` device pixels per logical pixel."""
+    return icon(name).pixmap(QSize(size, size), ratio)
+
+
+class Illustration(QWidget):
+    """One of our SVG illustrations (``assets/illustrations``), scaled to fit and centred, sharp at any scaling."""
+
+    def __init__(self, name: str = "", *, height: int = 240, accessible: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self._renderer = QSvgRenderer(self)
+        self._height = height
+        self.name = ""
+        self.setMinimumHeight(height // 2)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        if name:
+            self.set_name(name, accessible)
+
+    def set_name(self, name: str, accessible: str = "") -> None:
+        self.name = name
+        if not self._renderer.load(theme.illustration_path(name)):
+            raise FileNotFoundError(name)
+        self.setAccessibleName(accessible or name)
+        self.updateGeometry()
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        size = self._renderer.defaultSize()
+        if size.isEmpty():
+            return QSize(self._height, self._height)
+        return QSize(round(size.width() * self._height / size.height()), self._height)
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        size = self._renderer.defaultSize()
+        if size.isEmpty():
+            return
+        scale = min(self.width() / size.width(), self.height() / size.height())
+        width, height = size.width() * scale, size.height() * scale
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self._renderer.render(painter, QRectF((self.width() - width) / 2, (self.height() - height) / 2, width, height))
+        painter.end()
+
+
+class ReadingIndicator(QWidget):
+    """The progress shown while the card is read: an arc going round a ring (``start()`` / ``stop()``)."""
+
+    def __init__(self, diameter: int = 72, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFixedSize(diameter, diameter)
+        self.setAccessibleName("読み取り中")
+        self._angle = 0.0
+        self._animation = QVariantAnimation(self)
+        self._animation.setStartValue(0.0)
+        self._animation.setEndValue(360.0)
+        self._animation.setDuration(1100)
+        self._animation.setLoopCount(-1)
+        self._animation.valueChanged.connect(self._turn)
+
+    @property
+    def running(self) -> bool:
+        return self._animation.state() == QVariantAnimation.State.Running
+
+    def start(self) -> None:
+        self.show()
+        self._animation.start()
+
+    def stop(self) -> None:
+        self._animation.stop()
+        self._angle = 0.0
+        self.hide()
+
+    def _turn(self, value: float) -> None:
+        self._angle = value
+        self.update()
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        width = max(6, self.width() // 10)
+        rect = QRectF(width / 2, width / 2, self.width() - width, self.height() - width)
+        painter.setPen(QPen(QColor(COLORS.primary_soft), width))
+        painter.drawEllipse(rect)
+        pen = QPen(QColor(COLORS.primary), width)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        painter.setPen(pen)
+        painter.drawArc(rect, int((90 - self._angle) * 16), -100 * 16)
+        painter.end()
+
+
+# --- layout -------------------------------------------------------------------------------------------------------
+class ResponsiveRow(QWidget):
+    """Side by side when wide (a landscape tablet), stacked when narrower than ``breakpoint`` (portrait).
+
+    ``first`` / ``second`` are QVBoxLayouts for the two columns."""
+
+    def __init__(self, *, breakpoint: int = 1000, spacing: int = SPACE.xl, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.breakpoint = breakpoint
+        self.box = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self.box.setContentsMargins(0, 0, 0, 0)
+        self.box.setSpacing(spacing)
+        self.first = QVBoxLayout()
+        self.second = QVBoxLayout()
+        for column in (self.first, self.second):
+            column.setSpacing(SPACE.m)
+            self.box.addLayout(column, 1)
+
+    @property
+    def stacked(self) -> bool:
+        return self.box.direction() == QBoxLayout.Direction.TopToBottom
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        wanted = (
+            QBoxLayout.Direction.TopToBottom if event.size().width() < self.breakpoint else QBoxLayout.Direction.LeftToRight
+        )
+        if wanted != self.box.direction():
+            self.box.setDirection(wanted)
+        super().resizeEvent(event)
+
+
+# --- text, buttons --------------------------------------------------------------------------------------------------
+def text_label(text: str = "", role: str | None = None, *, wrap: bool = True) -> QLabel:
+    """A label with a text role of the stylesheet (heading, label, muted, caption, instruction, patient, ...)."""
+    label = QLabel(text)
+    label.setWordWrap(wrap)
+    if role:
+        label.setProperty("role", role)
+    if text:
+        label.setAccessibleName(text)
+    return label
+
+
+def paragraph(text: str, role: str | None = None, *, line_height: int = 160) -> QLabel:
+    """Wrapped Japanese text with a readable line height (1.5–1.75 suits Japanese), as rich text; ``text()`` of the
+    label is HTML, its accessible name the plain text."""
+    lines = "<br>".join(html.escape(line) for line in text.split("\n"))
+    label = text_label(f'<p style="line-height:{line_height}%; margin:0">{lines}</p>', role)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setAccessibleName(text)
+    label.plain_text = text  # type: ignore[attr-defined]
+    return label
+
+
+def set_paragraph(label: QLabel, text: str, *, line_height: int = 160) -> None:
+    lines = "<br>".join(html.escape(line) for line in text.split("\n"))
+    label.setText(f'<p style="line-height:{line_height}%; margin:0">{lines}</p>')
+    label.setAccessibleName(text)
+    label.plain_text = text  # type: ignore[attr-defined]
+
+
+def button(
+    text: str, accessible: str | None = None, *, primary: bool = False, variant: str | None = None
+) -> QPushButton:
+    """A push button of a kind: ``primary`` (one per screen: the next step), ``secondary`` (the default look) or
+    ``danger`` (destructive). Enter activates the focused button (T28)."""
     widget = QPushButton(text)
     widget.setAccessibleName(accessible or text)
-    widget.setAutoDefault(True)  # Enter activates the focused button (T28)
-    if primary:
+    widget.setAutoDefault(True)
+    widget.setCursor(Qt.CursorShape.PointingHandCursor)
+    kind = variant or ("primary" if primary else "secondary")
+    widget.setProperty("variant", kind)
+    if kind == "primary":
         widget.setDefault(True)
         widget.setObjectName("primary")
     return widget
 
 
+def set_variant(widget: QWidget, variant: str) -> None:
+    set_style_property(widget, "variant", variant)
+
+
+# --- page scaffold --------------------------------------------------------------------------------------------------
+class HeaderBar(QFrame):
+    """The bar on top of every screen: ``←`` 戻る, the title, and a slot on the right (⚙, コピー, ...)."""
+
+    def __init__(self, title: str, *, show_back: bool = False, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("headerBar")
+        self.setFixedHeight(SIZE.header)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(SPACE.m, SPACE.s, SPACE.m, SPACE.s)
+        row.setSpacing(SPACE.m)
+        self.back_button = header_button("戻る", "back", accessible="戻る", tooltip="前の画面に戻る")
+        self.back_button.setVisible(show_back)
+        row.addWidget(self.back_button)
+        self.title_label = QLabel(title)
+        self.title_label.setObjectName("screenTitle")
+        self.title_label.setAccessibleName(title)
+        row.addWidget(self.title_label, 1)
+        self.right = QHBoxLayout()
+        self.right.setSpacing(SPACE.s)
+        row.addLayout(self.right)
+
+
+def header_button(text: str, icon_name: str = "", *, accessible: str = "", tooltip: str = "") -> QToolButton:
+    """A white-on-blue button for the header bar (``←`` 戻る, ⚙ メニュー)."""
+    widget = QToolButton()
+    widget.setText(text)
+    widget.setProperty("variant", "header")
+    widget.setAccessibleName(accessible or text)
+    widget.setToolTip(tooltip or accessible or text)
+    widget.setCursor(Qt.CursorShape.PointingHandCursor)
+    if icon_name:
+        widget.setIcon(icon(icon_name))
+        widget.setIconSize(QSize(SIZE.icon, SIZE.icon))
+        widget.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    return widget
+
+
+class StepIndicator(QFrame):
+    """Where a check flow is: ``1 本人確認 → 2 読み取り → 3 結果`` with the current step filled."""
+
+    def __init__(self, steps: Sequence[str] = (), parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("stepIndicator")
+        self._row = QHBoxLayout(self)
+        self._row.setContentsMargins(SPACE.l, SPACE.s, SPACE.l, SPACE.s)
+        self._row.setSpacing(SPACE.m)
+        self.labels: list[QLabel] = []
+        self.current = -1
+        self.set_steps(steps)
+
+    def set_steps(self, steps: Sequence[str]) -> None:
+        while self._row.count():
+            item = self._row.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.labels = []
+        self._row.addStretch(1)
+        for index, name in enumerate(steps):
+            if index:
+                arrow = QLabel("→")
+                arrow.setObjectName("stepArrow")
+                self._row.addWidget(arrow)
+            label = QLabel(f"{index + 1} {name}")
+            self._row.addWidget(label)
+            self.labels.append(label)
+        self._row.addStretch(1)
+        self.setVisible(bool(steps))
+        self.set_current(self.current)
+
+    def set_current(self, index: int) -> None:
+        self.current = index
+        for position, label in enumerate(self.labels):
+            state = "done" if position < index else "current" if position == index else "todo"
+            set_style_property(label, "step", state)
+            label.setAccessibleName(f"{label.text()} ({ {'done': '完了', 'current': '現在', 'todo': '未'}[state] })")
+        names = [label.text() for label in self.labels]
+        if 0 <= index < len(names):
+            self.setAccessibleName(f"手順 {index + 1}/{len(names)}: {names[index]}")
+
+
+class StatusStrip(QFrame):
+    """The footer's slot for the terminal's state: online / offline and the results waiting to be sent (T30).
+
+    Hidden until told something: ``set_online(True | False | None)``, ``set_pending(n)``.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("statusStrip")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(SPACE.l)
+        self.online_label = QLabel()
+        self.online_label.setObjectName("statusOnline")
+        self.pending_label = QLabel()
+        self.pending_label.setObjectName("statusPending")
+        row.addWidget(self.online_label)
+        row.addWidget(self.pending_label)
+        self.online_label.hide()
+        self.pending_label.hide()
+        self.online: bool | None = None
+        self.pending: int | None = None
+
+    def set_online(self, online: bool | None) -> None:
+        self.online = online
+        if online is None:
+            self.online_label.hide()
+            return
+        text = "● オンライン" if online else "● オフライン (サーバーに接続できません)"
+        self.online_label.setText(text)
+        self.online_label.setAccessibleName(text.lstrip("● "))
+        set_style_property(self.online_label, "online", "true" if online else "false")
+        self.online_label.show()
+
+    def set_pending(self, count: int | None) -> None:
+        self.pending = count
+        if count is None:
+            self.pending_label.hide()
+            return
+        text = f"送信待ちの資格確認結果: {count}件"
+        self.pending_label.setText(text)
+        self.pending_label.setAccessibleName(text)
+        set_style_property(self.pending_label, "waiting", "true" if count else "false")
+        self.pending_label.show()
+
+
+class StatusBoard(QObject):
+    """One state for the status strips of every screen: ``board.set_online(False)`` updates them all."""
+
+    online_changed = Signal(object)  # bool | None
+    pending_changed = Signal(object)  # int | None
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.online: bool | None = None
+        self.pending: int | None = None
+
+    def attach(self, strip: StatusStrip) -> None:
+        strip.set_online(self.online)
+        strip.set_pending(self.pending)
+        self.online_changed.connect(strip.set_online)
+        self.pending_changed.connect(strip.set_pending)
+
+    def set_online(self, online: bool | None) -> None:
+        self.online = online
+        self.online_changed.emit(online)
+
+    def set_pending(self, count: int | None) -> None:
+        self.pending = count
+        self.pending_changed.emit(count)
+
+
+class Footer(QFrame):
+    """The bar under every screen: the status strip on the left, 画面番号 on the right (T29)."""
+
+    def __init__(self, screen_id: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("footer")
+        self.setFixedHeight(SIZE.footer)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(SPACE.l, 0, SPACE.l, 0)
+        self.status_strip = StatusStrip()
+        row.addWidget(self.status_strip)
+        row.addStretch(1)
+        self.screen_id_label = QLabel(f"画面番号: {screen_id}")
+        self.screen_id_label.setObjectName("screenId")
+        self.screen_id_label.setAccessibleName(f"画面番号 {screen_id}")
+        row.addWidget(self.screen_id_label)
+
+
 class Screen(QWidget):
-    """A page of the stacked main window: header (← and title), body, footer with 画面番号 (T29)."""
+    """A page of the stacked main window.
+
+    ``header`` (``←`` and the title, ``header_right`` for ⚙ or コピー), an optional ``step_indicator``, ``body`` (a
+    QVBoxLayout; inside a scroll area with ``scroll=True``; a centred column of at most ``width`` px), an
+    ``action_bar`` that stays in view (``add_action``), and the ``footer`` with 画面番号 and the status strip.
+    """
 
     back_requested = Signal()
     screen_id = ""
     title = ""
 
-    def __init__(self, *, show_back: bool = False, parent: QWidget | None = None):
+    def __init__(
+        self,
+        *,
+        show_back: bool = False,
+        scroll: bool = False,
+        width: int | None = SIZE.content_max,
+        steps: Sequence[str] = (),
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.setObjectName(type(self).__name__)
         self.setAccessibleName(self.title)
         outer = QVBoxLayout(self)
-        header = QHBoxLayout()
-        self.back_button = QToolButton()
-        self.back_button.setText("←")
-        self.back_button.setAccessibleName("戻る")
-        self.back_button.setToolTip("前の画面に戻る")
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.header = HeaderBar(self.title, show_back=show_back)
+        self.back_button = self.header.back_button
         self.back_button.clicked.connect(self.back_requested)
-        self.back_button.setVisible(show_back)
-        header.addWidget(self.back_button)
-        self.title_label = QLabel(self.title)
-        self.title_label.setObjectName("screenTitle")
-        self.title_label.setAccessibleName(self.title)
-        header.addWidget(self.title_label, 1)
-        self.header_right = QHBoxLayout()
-        header.addLayout(self.header_right)
-        outer.addLayout(header)
-        self.body = QVBoxLayout()
-        outer.addLayout(self.body, 1)
-        self.screen_id_label = QLabel(f"画面番号: {self.screen_id}")
-        self.screen_id_label.setObjectName("screenId")
-        self.screen_id_label.setAccessibleName(f"画面番号 {self.screen_id}")
-        self.screen_id_label.setAlignment(Qt.AlignmentFlag.AlignRight)
-        outer.addWidget(self.screen_id_label)
+        self.title_label = self.header.title_label
+        self.header_right = self.header.right
+        outer.addWidget(self.header)
+        self.step_indicator = StepIndicator(steps)
+        outer.addWidget(self.step_indicator)
+
+        column = QWidget()
+        column.setObjectName("pageColumn")
+        if width:
+            column.setMaximumWidth(width)
+        self.body = QVBoxLayout(column)
+        self.body.setContentsMargins(SPACE.xl, SPACE.l, SPACE.xl, SPACE.l)
+        self.body.setSpacing(SPACE.m)
+        holder = QWidget()
+        holder.setObjectName("pageScrollContent" if scroll else "pageBody")
+        centred = QHBoxLayout(holder)
+        centred.setContentsMargins(0, 0, 0, 0)
+        centred.addStretch(1)
+        centred.addWidget(column, 1000)  # as wide as it may be; what is left goes to the margins
+        centred.addStretch(1)
+        if scroll:
+            self.scroll_area: QScrollArea | None = QScrollArea()
+            self.scroll_area.setObjectName("pageScroll")
+            self.scroll_area.setWidgetResizable(True)
+            self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+            self.scroll_area.setWidget(holder)
+            outer.addWidget(self.scroll_area, 1)
+        else:
+            self.scroll_area = None
+            outer.addWidget(holder, 1)
+
+        self.action_bar = QFrame()
+        self.action_bar.setObjectName("actionBar")
+        self.actions = QHBoxLayout(self.action_bar)
+        self.actions.setContentsMargins(SPACE.xl, SPACE.m, SPACE.xl, SPACE.m)
+        self.actions.setSpacing(SPACE.m)
+        self.action_bar.hide()
+        outer.addWidget(self.action_bar)
+
+        self.footer = Footer(self.screen_id)
+        self.screen_id_label = self.footer.screen_id_label
+        self.status_strip = self.footer.status_strip
+        outer.addWidget(self.footer)
+
+        escape = QShortcut(QKeySequence(QKeySequence.StandardKey.Cancel), self)
+        escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        escape.activated.connect(self._escape)
+
+    def add_action(self, widget: QWidget, *, stretch: int = 0, leading: bool = False) -> QWidget:
+        """Put a button in the action bar at the bottom (always in view). ``leading`` ones go left, others right."""
+        if self.actions.count() == 0:
+            self.actions.addStretch(1)
+        if leading:
+            self.actions.insertWidget(0, widget, stretch)
+        else:
+            self.actions.addWidget(widget, stretch)
+        self.action_bar.show()
+        return widget
+
+    def set_title(self, text: str) -> None:
+        self.title_label.setText(text)
+        self.title_label.setAccessibleName(text)
+
+    def set_steps(self, steps: Sequence[str], current: int) -> None:
+        self.step_indicator.set_steps(steps)
+        self.step_indicator.set_current(current)
+
+    def _escape(self) -> None:
+        if self.back_button.isVisible() and self.back_button.isEnabled():
+            self.back_button.click()
 
     def entered(self) -> None:
         """Called each time the screen is shown; screens reset their inputs here."""
 
 
+# --- cards, notices, banners ----------------------------------------------------------------------------------------
+class Card(QFrame):
+    """A white, rounded block for grouped content; ``layout`` takes its rows. ``title`` adds a heading."""
+
+    def __init__(self, title: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setProperty("role", "card")
+        self.content = QVBoxLayout(self)
+        self.content.setContentsMargins(SPACE.l, SPACE.m, SPACE.l, SPACE.m)
+        self.content.setSpacing(SPACE.s)
+        self.title_label: QLabel | None = None
+        if title:
+            self.title_label = text_label(title, "heading")
+            self.content.addWidget(self.title_label)
+
+    def add(self, widget: QWidget, stretch: int = 0) -> QWidget:
+        self.content.addWidget(widget, stretch)
+        return widget
+
+
+NOTICE_ICONS = {"info": "info", "success": "success", "warning": "warning", "caution": "warning", "error": "error"}
+
+
+class Notice(QFrame):
+    """A coloured message with its icon: tone ``info``, ``success``, ``warning``, ``caution`` or ``error``."""
+
+    def __init__(self, text: str, tone: str = "info", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setProperty("role", "notice")
+        self.setProperty("tone", tone)
+        self.tone = tone
+        row = QHBoxLayout(self)
+        row.setContentsMargins(SPACE.m, SPACE.m, SPACE.m, SPACE.m)
+        row.setSpacing(SPACE.m)
+        self.icon_label = QLabel()
+        self.icon_label.setPixmap(icon_pixmap(NOTICE_ICONS[tone], 32, self.devicePixelRatioF() or 2.0))
+        self.icon_label.setFixedSize(32, 32)
+        row.addWidget(self.icon_label, 0, Qt.AlignmentFlag.AlignTop)
+        self.label = text_label(text)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row.addWidget(self.label, 1)
+        self.setAccessibleName(text)
+
+    def text(self) -> str:
+        return self.label.text()
+
+
+class Banner(QFrame):
+    """The big coloured statement at the top of a result: tone ``success`` or ``error``."""
+
+    def __init__(self, text: str = "", tone: str = "success", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setProperty("role", "banner")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(SPACE.l, SPACE.m, SPACE.l, SPACE.m)
+        row.setSpacing(SPACE.m)
+        self.icon_label = QLabel()
+        self.icon_label.setFixedSize(48, 48)
+        row.addWidget(self.icon_label)
+        self.label = QLabel(text)
+        self.label.setWordWrap(True)
+        row.addWidget(self.label, 1)
+        self.tone = ""
+        self.set(text, tone)
+
+    def set(self, text: str, tone: str) -> None:
+        self.tone = tone
+        self.label.setText(text)
+        self.setAccessibleName(text)
+        self.icon_label.setPixmap(_white_badge("check" if tone == "success" else "error", 48, self.devicePixelRatioF() or 2.0))
+        set_style_property(self, "tone", tone)
+
+    def text(self) -> str:
+        return self.label.text()
+
+
+def _white_badge(kind: str, size: int, ratio: float) -> QPixmap:
+    """A white disc with the tone's mark, for the banner (the coloured icons would vanish on the coloured fill)."""
+    pixmap = QPixmap(round(size * ratio), round(size * ratio))
+    pixmap.setDevicePixelRatio(ratio)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(COLORS.white))
+    painter.drawEllipse(QRectF(2, 2, size - 4, size - 4))
+    colour = QColor(COLORS.success if kind == "check" else COLORS.error)
+    pen = QPen(colour, size / 9)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    painter.setPen(pen)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    s = size / 48
+    if kind == "check":
+        painter.drawPolyline([QPointF(13, 25) * s, QPointF(21, 33) * s, QPointF(35, 16) * s])
+    else:
+        painter.drawLine(QPointF(16, 16) * s, QPointF(32, 32) * s)
+        painter.drawLine(QPointF(32, 16) * s, QPointF(16, 32) * s)
+    painter.end()
+    return pixmap
+
+
+# --- form fields ----------------------------------------------------------------------------------------------------
+class ErrorNotice(Notice):
+    """An error shown in place (red notice with the error icon); hidden while empty. Works with ``show_error``."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("", "error", parent)
+        self.setObjectName("fieldError")
+        self.hide()
+
+    def setText(self, text: str) -> None:  # noqa: N802 - the QLabel spelling, so show_error() takes both
+        self.label.setText(text)
+        self.label.setAccessibleName(text)
+
+
+def error_label() -> QLabel:
+    """The inline error under a field; hidden while empty."""
+    label = QLabel()
+    label.setObjectName("fieldError")
+    label.setProperty("role", "fieldError")
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def show_error(label: QLabel, messages: list[str] | str | None) -> None:
+    text = "\n".join(messages) if isinstance(messages, list) else (messages or "")
+    label.setText(text)
+    label.setAccessibleName(text)
+    label.setVisible(bool(text))
+
+
+def required_mark() -> QLabel:
+    mark = QLabel("必須")
+    mark.setObjectName("requiredMark")
+    mark.setProperty("role", "required")
+    mark.setAccessibleName("必須")
+    return mark
+
+
+class FormField(QWidget):
+    """A labelled input: the label (with 必須), the input, a hint and the inline error under it.
+
+    ``set_error(messages)`` shows the error and marks the input red; ``set_error(None)`` clears both.
+    """
+
+    def __init__(
+        self, label: str, widget: QWidget, *, required: bool = False, hint: str = "", rich_hint: bool = False
+    ):
+        super().__init__()
+        self.widget = widget
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(SPACE.xs)
+        top = QHBoxLayout()
+        top.setSpacing(SPACE.s)
+        self.label = text_label(label, "label", wrap=False)
+        top.addWidget(self.label)
+        if required:
+            top.addWidget(required_mark())
+        top.addStretch(1)
+        column.addLayout(top)
+        column.addWidget(widget)
+        self.hint: QLabel | None = None
+        if hint:
+            self.hint = text_label(with_eye_images(hint) if rich_hint else hint, "muted")
+            if rich_hint:
+                self.hint.setTextFormat(Qt.TextFormat.RichText)
+            self.hint.setAccessibleName(hint)
+            column.addWidget(self.hint)
+        self.error = error_label()
+        column.addWidget(self.error)
+        self.label.setBuddy(widget.focusProxy() or widget)
+
+    def set_error(self, messages: list[str] | str | None) -> None:
+        show_error(self.error, messages)
+        target = getattr(self.widget, "edit", self.widget)
+        set_style_property(target, "invalid", "true" if self.error.text() else "false")
+
+
+class PasswordField(QWidget):
+    """Masked input (***) with a 👁 toggle that reveals what was typed (T02, T09)."""
+
+    def __init__(self, accessible: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(SPACE.s)
+        self.edit = QLineEdit()
+        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.edit.setAccessibleName(accessible)
+        layout.addWidget(self.edit, 1)
+        self.reveal = QToolButton()
+        self.reveal.setText("👁")
+        self.reveal.setIcon(icon("eye"))  # drawn: not every system has a font with 👁
+        self.reveal.setIconSize(QSize(SIZE.icon, SIZE.icon))
+        self.reveal.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.reveal.setFixedSize(SIZE.field, SIZE.field)
+        self.reveal.setToolTip("入力内容を表示")
+        self.reveal.setCheckable(True)
+        self.reveal.setAccessibleName("入力内容を表示")
+        self.reveal.toggled.connect(self._toggle)
+        layout.addWidget(self.reveal)
+        self.setFocusProxy(self.edit)
+
+    def _toggle(self, shown: bool) -> None:
+        self.edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+
+    def text(self) -> str:
+        return self.edit.text()
+
+
+def eye_icon(size: int = 24) -> QIcon:
+    """👁 as our eye icon (kept for callers that ask for a size)."""
+    return QIcon(icon_pixmap("eye", size))
+
+
+def with_eye_images(text: str) -> str:
+    """Rich text where each 👁 is the eye icon, so the manual's wording reads right without an emoji font."""
+    buffer_bytes = QByteArray()
+    buffer = QBuffer(buffer_bytes)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    icon_pixmap("eye", 20, 1.0).save(buffer, "PNG")
+    image = f'<img src="data:image/png;base64,{bytes(buffer_bytes.toBase64()).decode()}" width="20" height="20">'
+    return html.escape(text).replace("👁", image)
+
+
+# --- keypad ---------------------------------------------------------------------------------------------------------
 class PinDots(QLabel):
     def __init__(self, length: int = 4):
         super().__init__()
         self.length = length
         self.setObjectName("pinDots")
+        self.setProperty("role", "pinDots")
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.show_count(0)
 
@@ -86,7 +759,7 @@ class PinDots(QLabel):
 
 
 class Keypad(QWidget):
-    """On-screen numeric keypad; digits typed on a keyboard or a wired numeric keypad work too (T17)."""
+    """On-screen numeric keypad with large keys; digits typed on a keyboard or a wired numeric keypad work too (T17)."""
 
     changed = Signal(str)
     completed = Signal(str)
@@ -98,27 +771,38 @@ class Keypad(QWidget):
         self._digits = ""
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("テンキー")
+        self.setMaximumWidth(3 * 150 + 2 * SPACE.m)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(SPACE.m)
         self.dots = PinDots(length)
         layout.addWidget(self.dots)
         grid = QGridLayout()
+        grid.setSpacing(SPACE.m)
         self.digit_buttons: dict[str, QPushButton] = {}
         for index, digit in enumerate("1234567890"):
-            key = button(digit, f"数字 {digit}")
-            key.setAutoDefault(False)
+            key = self._key(digit, f"数字 {digit}")
             key.clicked.connect(lambda _=False, d=digit: self.press(d))
             self.digit_buttons[digit] = key
             row, col = (index // 3, index % 3) if digit != "0" else (3, 1)
             grid.addWidget(key, row, col)
-        self.clear_button = button("クリア")
-        self.clear_button.setAutoDefault(False)
+        self.clear_button = self._key("クリア", "クリア", edit=True)
         self.clear_button.clicked.connect(self.clear)
         grid.addWidget(self.clear_button, 3, 0)
-        self.delete_button = button("削除", "1文字削除")
-        self.delete_button.setAutoDefault(False)
+        self.delete_button = self._key("削除", "1文字削除", edit=True)
         self.delete_button.clicked.connect(self.backspace)
         grid.addWidget(self.delete_button, 3, 2)
         layout.addLayout(grid)
+
+    @staticmethod
+    def _key(text: str, accessible: str, *, edit: bool = False) -> QPushButton:
+        key = button(text, accessible, variant="key")
+        key.setAutoDefault(False)
+        key.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        key.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        if edit:
+            key.setProperty("keyKind", "edit")
+        return key
 
     @property
     def value(self) -> str:
@@ -156,77 +840,17 @@ class Keypad(QWidget):
             super().keyPressEvent(event)
 
 
-class PasswordField(QWidget):
-    """Masked input (***) with a 👁 toggle that reveals what was typed (T02, T09)."""
-
-    def __init__(self, accessible: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.edit = QLineEdit()
-        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.edit.setAccessibleName(accessible)
-        layout.addWidget(self.edit, 1)
-        self.reveal = QToolButton()
-        self.reveal.setText("👁")
-        self.reveal.setIcon(eye_icon())  # drawn: not every system has a font with 👁
-        self.reveal.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-        self.reveal.setToolTip("入力内容を表示")
-        self.reveal.setCheckable(True)
-        self.reveal.setAccessibleName("入力内容を表示")
-        self.reveal.toggled.connect(self._toggle)
-        layout.addWidget(self.reveal)
-        self.setFocusProxy(self.edit)
-
-    def _toggle(self, shown: bool) -> None:
-        self.edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
-
-    def text(self) -> str:
-        return self.edit.text()
-
-
-def eye_icon(size: int = 24) -> QIcon:
-    """👁 as a small drawing: an almond outline and an iris."""
-    pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(QPen(QColor("#333333"), 2))
-    path = QPainterPath()
-    path.moveTo(2, size / 2)
-    path.quadTo(size / 2, 2, size - 2, size / 2)
-    path.quadTo(size / 2, size - 2, 2, size / 2)
-    painter.drawPath(path)
-    painter.setBrush(QColor("#333333"))
-    painter.drawEllipse(QPointF(size / 2, size / 2), size / 6, size / 6)
-    painter.end()
-    return QIcon(pixmap)
-
-
-def with_eye_images(text: str) -> str:
-    """Rich text where each 👁 is the drawn eye, so the manual's wording reads right without an emoji font."""
-    buffer_bytes = QByteArray()
-    buffer = QBuffer(buffer_bytes)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    eye_icon(16).pixmap(16, 16).save(buffer, "PNG")
-    image = f'<img src="data:image/png;base64,{bytes(buffer_bytes.toBase64()).decode()}">'
-    return html.escape(text).replace("👁", image)
-
-
-def error_label() -> QLabel:
-    label = QLabel()
-    label.setObjectName("fieldError")
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #c62828;")
-    label.hide()
-    return label
-
-
-def show_error(label: QLabel, messages: list[str] | str | None) -> None:
-    text = "\n".join(messages) if isinstance(messages, list) else (messages or "")
-    label.setText(text)
-    label.setAccessibleName(text)
-    label.setVisible(bool(text))
+# --- dialogs --------------------------------------------------------------------------------------------------------
+DIALOG_KINDS = {
+    "info": ("info", QMessageBox.Icon.Information),
+    "success": ("success", QMessageBox.Icon.Information),
+    "question": ("question", QMessageBox.Icon.Question),
+    "warning": ("warning", QMessageBox.Icon.Warning),
+    "error": ("error", QMessageBox.Icon.Critical),
+}
+OK: list[ButtonSpec] = [("OK", QMessageBox.ButtonRole.AcceptRole)]
+OK_CANCEL: list[ButtonSpec] = [("OK", QMessageBox.ButtonRole.AcceptRole), ("キャンセル", QMessageBox.ButtonRole.RejectRole)]
+CLOSE: list[ButtonSpec] = [("閉じる", QMessageBox.ButtonRole.AcceptRole)]
 
 
 def message_box(
@@ -234,20 +858,45 @@ def message_box(
     title: str,
     text: str,
     *,
-    buttons: list[tuple[str, QMessageBox.ButtonRole]] | None = None,
+    buttons: Sequence[ButtonSpec] | None = None,
     on_finished: Callable[[str], None] | None = None,
-    icon: QMessageBox.Icon = QMessageBox.Icon.Information,
+    kind: str = "info",
+    icon: QMessageBox.Icon | None = None,
 ) -> QMessageBox:
-    """A window-modal, non-blocking dialog (``open()``, never ``exec()``): the clicked button's text is reported."""
-    box = QMessageBox(icon, title, text, QMessageBox.StandardButton.NoButton, parent)
+    """A window-modal, non-blocking dialog (``open()``, never ``exec()``) with our icon for ``kind`` — ``info``,
+    ``success``, ``question``, ``warning`` or ``error`` (never an information icon on an error) — and Japanese
+    buttons only: ``(label, role)`` or ``(label, role, variant)``; the first is the default, an AcceptRole button is
+    primary unless a variant says ``danger``. The clicked button's text is reported to ``on_finished``."""
+    if icon is not None:  # the old keyword: map Qt's icon to our kind
+        kind = {QMessageBox.Icon.Critical: "error", QMessageBox.Icon.Warning: "warning"}.get(icon, kind)
+    icon_name, standard = DIALOG_KINDS[kind]
+    box = QMessageBox(parent)
+    box.setIcon(standard)  # icon() and the accessible alert follow the kind; then our drawing replaces Qt's
+    pixmap = icon_pixmap(icon_name, 56, parent.devicePixelRatioF() or 2.0)
+    icon_label = box.findChild(QLabel, "qt_msgboxex_icon_label")
+    if icon_label is not None:
+        icon_label.setPixmap(pixmap)
+    else:
+        box.setIconPixmap(pixmap)
+    box.setWindowTitle(title)
+    box.setText(text)
+    box.setTextFormat(Qt.TextFormat.PlainText)
     box.setObjectName("messageBox")
+    box.setProperty("kind", kind)
     box.setAccessibleName(title)
+    box.setAccessibleDescription(text)
     box.setWindowModality(Qt.WindowModality.WindowModal)
     created = []
-    for label, role in buttons or [("OK", QMessageBox.ButtonRole.AcceptRole)]:
-        created.append(box.addButton(label, role))
-        created[-1].setAccessibleName(label)
+    for spec in buttons or OK:
+        label, role = spec[0], spec[1]
+        variant = spec[2] if len(spec) > 2 else ("primary" if role == QMessageBox.ButtonRole.AcceptRole else "secondary")
+        widget = box.addButton(label, role)
+        widget.setAccessibleName(label)
+        widget.setProperty("variant", variant)
+        created.append(widget)
     box.setDefaultButton(created[0])
+    rejecting = [b for b in created if box.buttonRole(b) == QMessageBox.ButtonRole.RejectRole]
+    box.setEscapeButton(rejecting[0] if rejecting else created[-1] if len(created) == 1 else None)
 
     def finished() -> None:
         clicked = box.clickedButton()
