@@ -268,7 +268,7 @@ class MainWindow(QMainWindow):
             return
         flow.next()
         self.result_return = self.methods
-        self.result.show_document(flow.outcome.document)
+        self.result.show_document(flow.outcome.document, from_check=True)
         self.go(self.result)
 
     def _result_closed(self) -> None:

@@ -193,9 +193,11 @@ QLabel#statusOnline[online="true"] {{ color: {c.success_text}; font-weight: bold
 QLabel#statusOnline[online="false"] {{ color: {c.error_text}; font-weight: bold; }}
 QLabel#statusPending[waiting="true"] {{ color: {c.warning_text}; font-weight: bold; }}
 QFrame#stepIndicator {{ background: {c.white}; border: none; border-bottom: 1px solid {c.divider}; }}
-QLabel[step="done"] {{ color: {c.success_text}; font-weight: bold; }}
-QLabel[step="current"] {{ color: {c.on_dark}; background: {c.primary}; border: 1px solid {c.primary};
-    border-radius: {z.radius_s}px; padding: {s.xs}px {s.m}px; font-weight: bold; }}
+QFrame#stepIndicator QLabel {{
+    font-weight: bold; padding: {s.xs}px {s.m}px; border: 1px solid transparent; border-radius: {z.radius_s}px;
+}}
+QLabel[step="done"] {{ color: {c.success_text}; }}
+QLabel[step="current"] {{ color: {c.on_dark}; background: {c.primary}; border-color: {c.primary}; }}
 QLabel[step="todo"] {{ color: {c.text_muted}; }}
 QLabel#stepArrow {{ color: {c.text_muted}; }}
 QFrame#actionBar {{ background: {c.white}; border: none; border-top: 1px solid {c.divider}; }}
@@ -276,11 +278,12 @@ QToolButton {{
 QToolButton:checked {{ background: {c.primary_soft}; border-color: {c.primary}; }}
 QToolButton:focus {{ border: 3px solid {c.focus_dark}; }}
 QToolButton:disabled {{ color: {c.disabled_text}; background: {c.disabled_bg}; border-color: {c.disabled_bg}; }}
-QToolButton[variant="disclosure"] {{
-    border: none; border-radius: 0; background: transparent; text-align: left; font-size: {t.heading}px;
-    font-weight: bold; padding: 0 {s.s}px;
+QPushButton[variant="disclosure"] {{
+    border: 2px solid transparent; background: transparent; text-align: left; font-size: {t.heading}px;
+    color: {c.text}; padding: 0 {s.s}px; min-height: {z.touch}px;
 }}
-QToolButton[variant="disclosure"]:focus {{ border: 3px solid {c.focus_dark}; }}
+QPushButton[variant="disclosure"]:hover {{ background: {c.primary_soft}; }}
+QPushButton[variant="disclosure"]:focus {{ border: 3px solid {c.focus_dark}; }}
 
 /* fields */
 QLineEdit, QDateEdit, QComboBox {{
@@ -407,4 +410,5 @@ def set_style_property(widget: QWidget, name: str, value: object) -> None:
     style = widget.style()
     style.unpolish(widget)
     style.polish(widget)
+    widget.updateGeometry()  # a bold or padded look may need another size
     widget.update()

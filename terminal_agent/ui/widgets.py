@@ -163,7 +163,14 @@ class ResponsiveRow(QWidget):
 
     ``first`` / ``second`` are QVBoxLayouts for the two columns."""
 
-    def __init__(self, *, breakpoint: int = 1000, spacing: int = SPACE.xl, parent: QWidget | None = None):
+    def __init__(
+        self,
+        *,
+        breakpoint: int = 1000,
+        spacing: int = SPACE.xl,
+        stretch: tuple[int, int] = (1, 1),
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.breakpoint = breakpoint
         self.box = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
@@ -171,9 +178,14 @@ class ResponsiveRow(QWidget):
         self.box.setSpacing(spacing)
         self.first = QVBoxLayout()
         self.second = QVBoxLayout()
-        for column in (self.first, self.second):
+        for column, factor in zip((self.first, self.second), stretch, strict=True):
             column.setSpacing(SPACE.m)
-            self.box.addLayout(column, 1)
+            self.box.addLayout(column, factor)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """The smaller need of either arrangement: the row switches before it would be squeezed."""
+        first, second = self.first.minimumSize(), self.second.minimumSize()
+        return QSize(max(first.width(), second.width()), max(first.height(), second.height()))
 
     @property
     def stacked(self) -> bool:
@@ -474,7 +486,7 @@ class Screen(QWidget):
         self.action_bar = QFrame()
         self.action_bar.setObjectName("actionBar")
         self.actions = QHBoxLayout(self.action_bar)
-        self.actions.setContentsMargins(SPACE.xl, SPACE.m, SPACE.xl, SPACE.m)
+        self.actions.setContentsMargins(SPACE.xl, SPACE.s + SPACE.xs, SPACE.xl, SPACE.s + SPACE.xs)
         self.actions.setSpacing(SPACE.m)
         self.action_bar.hide()
         outer.addWidget(self.action_bar)

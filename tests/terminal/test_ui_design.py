@@ -1,0 +1,232 @@
+"""The screens on the design system (issue 12 points 1–5), driven offscreen without a server: the result at a glance
+(banner and notices per variant, every row of T21–T23 in the manual's order, コピー and 閉じる in view at 1280×800 and
+800×1280), touch targets, no English text, dialog icons, the patient-facing PIN screen."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QFontInfo
+from PySide6.QtWidgets import QAbstractButton, QCheckBox, QLabel, QMessageBox, QTableWidget
+
+from terminal_agent.core.app import TerminalCore
+from terminal_agent.core.check_flow import SWITCH_TO_VISUAL_TEXT, Method
+from terminal_agent.core.formatting import MSG_CERT_GRACE, MSG_INVALID, MSG_MEDICAL_AID, build_result_view
+from terminal_agent.core.readers import InProcessReaderProvider
+from terminal_agent.ui import theme
+from terminal_agent.ui.app import build_main_window
+from tests.terminal.sample_documents import BASIC, variant
+
+SIZES = [(1280, 800), (800, 1280)]
+LATIN_ALLOWED = {"OK", "ID", "iPhone", "Android", "NFC"}  # the manual's own words
+
+FULL = variant(
+    certificate_status="grace_period",
+    qualification={
+        "name_of_other": "他資格 太郎",
+        "name_of_other_kana": "シカク タロウ",
+        "sex2": "1",
+        "elderly_recipient_certificate_info": {
+            "elderly_recipient_valid_start_date": "2023-04-01",
+            "elderly_recipient_valid_end_date": "2027-03-31",
+            "elderly_recipient_contribution_ratio": "020",
+        },
+        "limit_application_certificate_related_info": {
+            "limit_application_certificate_classification": "01",
+            "limit_application_certificate_classification_flag": "A01",
+            "limit_application_certificate_valid_start_date": "2023-04-01",
+            "limit_application_certificate_valid_end_date": "2027-03-31",
+            "limit_application_certificate_long_term_date": "2023-11-01",
+        },
+        "specific_diseases_certificate_list": [
+            {
+                "specific_diseases_disease_category": "01",
+                "specific_diseases_valid_start_date": "2023-04-01",
+                "specific_diseases_valid_end_date": "2027-03-31",
+                "specific_diseases_self_pay": 10000,
+            }
+        ],
+    },
+)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    core = TerminalCore("http://127.0.0.1:9", data_dir=tmp_path, readers=InProcessReaderProvider(None), use_keyring=False)
+    window = build_main_window(core)
+    qtbot.addWidget(window)
+    window.methods.set_methods(core.method_choices())
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    yield window
+    window.close()
+    core.close()
+
+
+def settle(qtbot, window, width: int, height: int) -> None:
+    window.resize(width, height)
+    qtbot.wait(30)
+    assert (window.width(), window.height()) == (width, height)  # no screen forces a bigger window
+
+
+def in_view(widget, window) -> bool:
+    """Visible and wholly inside the window (not scrolled away, not clipped by a scroll area)."""
+    if not widget.isVisible():
+        return False
+    top_left = widget.mapTo(window, QPoint(0, 0))
+    rect = QRect(top_left, widget.size())
+    if not window.rect().contains(rect):
+        return False
+    parent = widget.parentWidget()
+    while parent is not None and parent is not window:
+        if parent.objectName() == "pageScroll":
+            return False  # inside the scrolling part: it could scroll away
+        parent = parent.parentWidget()
+    return True
+
+
+@pytest.mark.parametrize(
+    ("document", "banner", "tone"),
+    [(BASIC, "資格有効", "success"), (variant(qualification_validity="2"), MSG_INVALID, "error")],
+)
+def test_result_banner_states_validity_first(window, document, banner, tone):
+    window.result.show_document(document, from_check=True)
+    window.go(window.result)
+    assert window.result.banner.text() == banner
+    assert window.result.banner_tone == tone
+    layout = window.result.body
+    assert layout.itemAt(0).widget() is window.result.banner  # first thing in the body
+    if tone == "error":
+        assert [label.text() for label in window.result.message_labels] == [MSG_INVALID]
+
+
+@pytest.mark.parametrize(
+    ("document", "text", "tone"),
+    [
+        (variant(qualification={"insured_card_classification": "A1"}), MSG_MEDICAL_AID, "warning"),
+        (variant(certificate_status="grace_period"), MSG_CERT_GRACE, "caution"),
+        (variant(certificate_status="expiring"), None, "caution"),
+        (variant(qualification={"preschool_classification": "1"}), "義務教育就学前", "info"),
+    ],
+)
+def test_result_notices_are_coloured_by_meaning(window, document, text, tone):
+    window.result.show_document(document)
+    [notice] = window.result.notice_widgets
+    assert notice.tone == tone and notice.property("tone") == tone
+    if text:
+        assert notice.text() == text
+    assert window.result.banner_tone == "success"
+
+
+def test_result_shows_every_row_of_the_presenter_in_order_and_folds_the_optional_blocks(window):
+    window.result.show_document(FULL)
+    window.go(window.result)
+    view = build_result_view(FULL)
+    shown = window.result.section_views
+    assert [v.section.title for v in shown] == [s.title for s in view.sections if s.rows]
+    for section_view, section in zip(shown, [s for s in view.sections if s.rows], strict=True):
+        labels = [name.text() for name, _value in section_view.pairs]
+        values = [value.text() for _name, value in section_view.pairs]
+        assert list(zip(labels, values, strict=True)) == section.rows
+    assert [v.toggle.text() for v in shown[1:]] == [
+        "要配慮情報 (備考) ▼",
+        "高齢受給者証 ▼",
+        "限度額適用認定証 ▼",
+        "特定疾病療養受療証 ▼",
+    ]
+    assert not shown[1].rows_widget.isVisible()
+    shown[1].toggle.click()
+    assert shown[1].rows_widget.isVisible() and shown[1].toggle.text().endswith("▲")
+    assert window.result.name_label.text() == "資格 太郎" and window.result.kana_label.text() == "シカク タロウ"
+    assert window.result.name_label.font().pixelSize() > theme.TYPE.body  # large: read at a glance
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_copy_and_close_stay_in_view_without_scrolling(qtbot, window, width, height):
+    window.result.show_document(FULL, from_check=True)
+    window.go(window.result)
+    for section_view in window.result.section_views[1:]:
+        section_view.toggle.click()  # everything open: the longest result
+    settle(qtbot, window, width, height)
+    result = window.result
+    assert result.scroll_area.verticalScrollBar().maximum() > 0  # the content does scroll...
+    result.scroll_area.verticalScrollBar().setValue(result.scroll_area.verticalScrollBar().maximum())
+    qtbot.wait(10)
+    assert in_view(result.copy_button, window) and in_view(result.close_button, window)  # ...these do not
+    assert in_view(result.banner, window) or result.scroll_area.verticalScrollBar().value() > 0
+    qtbot.mouseClick(result.copy_button, Qt.MouseButton.LeftButton)
+    assert result.copied_label.isVisible() and in_view(result.copied_label, window)
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_every_screen_fits_the_tablet_with_touch_sized_controls(qtbot, window, width, height):
+    window.result.show_document(FULL, from_check=True)
+    for index in range(window.stack.count()):
+        screen = window.stack.widget(index)
+        window.stack.setCurrentWidget(screen)
+        settle(qtbot, window, width, height)
+        assert screen.header.isVisible() and screen.screen_id_label.isVisible()
+        for control in screen.findChildren(QAbstractButton):
+            if not control.isVisible() or control.objectName().startswith("qt_"):
+                continue
+            if isinstance(control, QCheckBox):
+                assert control.height() >= 48, control.text()
+                continue
+            if control.parent().objectName().startswith("qt_") or isinstance(control.parent(), QTableWidget):
+                continue  # Qt's own parts
+            assert control.height() >= 48 and control.width() >= 48, f"{type(screen).__name__}: {control.text()}"
+
+
+def visible_texts(widget) -> list[str]:
+    texts = []
+    for label in widget.findChildren(QLabel):
+        if label.isVisibleTo(widget):
+            texts.append(re.sub(r"<[^>]+>", " ", label.text()))
+    for control in widget.findChildren(QAbstractButton):
+        if control.isVisibleTo(widget):
+            texts.append(control.text())
+    for table in widget.findChildren(QTableWidget):
+        texts.extend(table.horizontalHeaderItem(i).text() for i in range(table.columnCount()))
+    return texts
+
+
+def test_no_english_text_on_any_screen_or_menu(qtbot, window):
+    window.result.show_document(FULL, from_check=True)
+    words = set()
+    for index in range(window.stack.count()):
+        screen = window.stack.widget(index)
+        window.stack.setCurrentWidget(screen)
+        for text in visible_texts(screen):
+            words |= set(re.findall(r"[A-Za-z]{2,}", text))
+    words |= {w for action in window.methods.menu.actions() for w in re.findall(r"[A-Za-z]{2,}", action.text())}
+    assert words <= LATIN_ALLOWED, words - LATIN_ALLOWED
+
+
+def test_an_error_dialog_carries_the_error_icon_and_japanese_buttons(qtbot, window):
+    window.go(window.methods)
+    # Not registered: choosing a method ends in the error dialog (T01: no check without registration).
+    qtbot.mouseClick(window.methods.method_buttons[Method.IPHONE], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.active_dialog is not None and window.active_dialog.isVisible())
+    box = window.active_dialog
+    assert box.windowTitle() == "エラー"
+    assert box.icon() == QMessageBox.Icon.Critical and box.property("kind") == "error"
+    assert all(not re.search(r"[A-Za-z]{2,}", b.text()) or b.text() in LATIN_ALLOWED for b in box.buttons())
+    window.active_dialog = None
+    box.buttons()[0].click()
+
+
+def test_pin_screen_is_for_the_patient(qtbot, window):
+    window.go(window.pin_entry)
+    window.pin_entry.prepare(Method.PIN)
+    settle(qtbot, window, 1280, 800)
+    screen = window.pin_entry
+    texts = " ".join(visible_texts(screen))
+    assert SWITCH_TO_VISUAL_TEXT not in texts and "セキュリティ設定" not in texts  # nothing staff-only
+    assert screen.prompt.font().pixelSize() >= theme.TYPE.patient
+    assert all(key.height() >= 72 and key.width() >= 72 for key in screen.keypad.digit_buttons.values())
+    assert [label.text() for label in screen.step_indicator.labels] == ["1 本人確認", "2 読み取り", "3 結果"]
+    assert screen.step_indicator.current == 0
+    assert QFontInfo(screen.prompt.font()).family() == theme.FONT_FAMILY
