@@ -1,13 +1,33 @@
-"""認証方法選択 (T15): consent checkbox, one button per method (T11), 操作方法について, ⚙ menu."""
+"""認証方法選択 (T15): consent checkbox, one large button per method with its picture (T11), 操作方法について, ⚙ menu.
+
+Staff-facing: how to switch from 暗証番号 to 目視 is explained here (the PIN screen itself is the patient's)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QMenu, QMessageBox, QToolButton, QVBoxLayout
+from PySide6.QtCore import QSize, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QCheckBox, QMenu, QToolButton, QVBoxLayout
 
-from terminal_agent.core.check_flow import CONSENT_CONFIRM_TEXT, CONSENT_LABEL, METHOD_LABELS, Method
-from terminal_agent.ui import screen_ids
-from terminal_agent.ui.widgets import Screen, button, header_button, message_box
+from terminal_agent.core.check_flow import (
+    CONSENT_CONFIRM_TEXT,
+    CONSENT_LABEL,
+    METHOD_LABELS,
+    SWITCH_TO_VISUAL_TEXT,
+    Method,
+)
+from terminal_agent.ui import screen_ids, theme
+from terminal_agent.ui.widgets import (
+    OK_CANCEL,
+    Card,
+    ResponsiveRow,
+    Screen,
+    button,
+    header_button,
+    message_box,
+    paragraph,
+    set_paragraph,
+    text_label,
+)
 
 HELP_TEXT = {
     Method.VISUAL: (
@@ -18,7 +38,14 @@ HELP_TEXT = {
     Method.PIN: (
         "マイナンバーカード (暗証番号) の場合\n現在設定されている認証方法は、実物のマイナンバーカードの利用者証明用暗証番号での確認です。\n"
         "暗証番号入力後マイナンバーカードをカードリーダーの上に置いていただくことで、資格情報を確認することができます。"
+        f"\n{SWITCH_TO_VISUAL_TEXT}"
     ),
+}
+METHOD_PICTURES = {
+    Method.VISUAL: "card-visual",
+    Method.PIN: "pin-keypad",
+    Method.IPHONE: "iphone-over-reader",
+    Method.ANDROID: "android-nfc",
 }
 
 
@@ -47,25 +74,29 @@ class MethodSelectScreen(Screen):
         self.gear.setMenu(self.menu)
         self.header_right.addWidget(self.gear)
 
-        consent_box = QGroupBox("特定疾病療養受療証情報の表示")
-        consent_layout = QVBoxLayout(consent_box)
-        consent_layout.addWidget(QLabel("プライバシーに関わる情報のため、患者の同意を得てから表示してください。"))
+        row = ResponsiveRow(stretch=(3, 2))
+        consent_box = Card("特定疾病療養受療証情報の表示")
+        consent_box.add(text_label("プライバシーに関わる情報のため、患者の同意を得てから表示してください。", "muted"))
         self.consent = QCheckBox(CONSENT_LABEL)
         self.consent.setAccessibleName(CONSENT_LABEL)
         self.consent.clicked.connect(self._consent_clicked)
-        consent_layout.addWidget(self.consent)
-        self.body.addWidget(consent_box)
+        consent_box.add(self.consent)
+        row.first.addWidget(consent_box)
 
-        self.body.addWidget(QLabel("本人認証の方法を選択"))
+        row.first.addWidget(text_label("本人認証の方法を選択", "heading"))
         self.buttons_box = QVBoxLayout()
-        self.body.addLayout(self.buttons_box)
+        self.buttons_box.setSpacing(theme.SPACE.m)
+        row.first.addLayout(self.buttons_box)
+        row.first.addStretch(1)
         self.method_buttons: dict[Method, object] = {}
-        self.help_title = QLabel("操作方法について")
-        self.body.addWidget(self.help_title)
-        self.help = QLabel()
-        self.help.setWordWrap(True)
-        self.body.addWidget(self.help)
-        self.body.addStretch(1)
+
+        help_card = Card("操作方法について")
+        self.help_title = help_card.title_label
+        self.help = paragraph("")
+        help_card.add(self.help)
+        help_card.content.addStretch(1)
+        row.second.addWidget(help_card, 1)
+        self.body.addWidget(row, 1)
 
     def set_methods(self, methods: list[Method]) -> None:
         while self.buttons_box.count():
@@ -74,13 +105,15 @@ class MethodSelectScreen(Screen):
                 item.widget().deleteLater()
         self.method_buttons = {}
         for method in methods:
-            widget = button(METHOD_LABELS[method])
+            widget = button(METHOD_LABELS[method], variant="method")
             widget.setObjectName(f"method_{method.value}")
+            widget.setIcon(QIcon(theme.illustration_path(METHOD_PICTURES[method])))
+            widget.setIconSize(QSize(96, 64))
             widget.clicked.connect(lambda _=False, m=method: self.method_chosen.emit(m.value, self.consent.isChecked()))
             self.buttons_box.addWidget(widget)
             widget.show()  # shown now, not on a later queued event: the screen may already be on display
             self.method_buttons[method] = widget
-        self.help.setText(HELP_TEXT.get(methods[0], ""))
+        set_paragraph(self.help, HELP_TEXT.get(methods[0], ""))
 
     def _consent_clicked(self, checked: bool) -> None:
         if not checked:
@@ -90,13 +123,7 @@ class MethodSelectScreen(Screen):
         def answered(label: str) -> None:
             self.consent.setChecked(label == "OK")
 
-        message_box(
-            self,
-            "確認",
-            CONSENT_CONFIRM_TEXT,
-            buttons=[("OK", QMessageBox.ButtonRole.AcceptRole), ("キャンセル", QMessageBox.ButtonRole.RejectRole)],
-            on_finished=answered,
-        )
+        message_box(self, "確認", CONSENT_CONFIRM_TEXT, buttons=OK_CANCEL, on_finished=answered, kind="question")
 
     def entered(self) -> None:
         self.consent.setChecked(False)  # T25: consent is asked per patient

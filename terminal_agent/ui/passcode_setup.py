@@ -3,35 +3,28 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel
 
 from terminal_agent.ui import screen_ids
-from terminal_agent.ui.widgets import Keypad, Screen, error_label, show_error
+from terminal_agent.ui.passcode_login import KeypadScreen
+from terminal_agent.ui.widgets import show_error
 
 PROMPT_FIRST = "アプリ起動時に使用するパスコード(任意の数字4桁)を入力してください。"
 PROMPT_CONFIRM = "確認のため、もう一度パスコード(数字4桁)を入力してください。"
 
 
-class PasscodeSetupScreen(Screen):
+class PasscodeSetupScreen(KeypadScreen):
     title = "パスコードの登録"
     screen_id = screen_ids.PASSCODE_SETUP
     chosen = Signal(str, str)  # first, confirmation
 
     def __init__(self) -> None:
-        super().__init__()
-        self.prompt = QLabel(PROMPT_FIRST)
-        self.prompt.setWordWrap(True)
-        self.body.addWidget(self.prompt)
-        self.error = error_label()
-        self.body.addWidget(self.error)
-        self.keypad = Keypad(4)
+        super().__init__(PROMPT_FIRST)
         self.keypad.completed.connect(self._completed)
-        self.body.addWidget(self.keypad)
         self._first: str | None = None
 
     def entered(self) -> None:
         self._first = None
-        self.title_label.setText(self.title)
+        self.set_title(self.title)
         self.prompt.setText(PROMPT_FIRST)
         self.keypad.clear()
         show_error(self.error, None)
@@ -40,7 +33,7 @@ class PasscodeSetupScreen(Screen):
     def _completed(self, digits: str) -> None:
         if self._first is None:
             self._first = digits
-            self.title_label.setText("パスコードの登録(確認用)")
+            self.set_title("パスコードの登録(確認用)")
             self.prompt.setText(PROMPT_CONFIRM)
             self.keypad.clear()
             return

@@ -19,8 +19,8 @@ class PasscodeVerifyScreen(PasscodeLoginScreen):
     screen_id = screen_ids.PASSCODE_VERIFY
 
     def __init__(self) -> None:
-        super().__init__()
-        self.back_button.setVisible(True)
+        super().__init__(show_back=True)
+        self.caption.hide()
 
 
 class SecuritySettingsScreen(Screen):

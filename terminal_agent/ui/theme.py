@@ -43,6 +43,7 @@ class Colors:
     primary_soft: str = "#e8f1fe"  # blue-50: selected rows, info notices, hover of secondary buttons
     header: str = "#00118f"  # blue-1000: the header bar
     on_dark: str = "#ffffff"
+    on_dark_disabled: str = "#7096f8"  # blue-400: a disabled header control (exempt from contrast minimums)
     focus: str = "#ffd43d"  # yellow-300: focus ring on dark fills
     focus_dark: str = "#000000"  # focus ring on light fills
     success: str = "#197a4b"  # green-800 (semantic success-2): the 資格有効 banner
@@ -184,7 +185,7 @@ QToolButton[variant="header"] {{
 QToolButton[variant="header"]:hover {{ background: {c.primary}; }}
 QToolButton[variant="header"]:pressed {{ background: {c.primary_pressed}; }}
 QToolButton[variant="header"]:focus {{ border: 3px solid {c.focus}; }}
-QToolButton[variant="header"]:disabled {{ color: {c.divider}; }}
+QToolButton[variant="header"]:disabled {{ color: {c.on_dark_disabled}; background: transparent; border-color: transparent; }}
 QToolButton[variant="header"]::menu-indicator {{ image: none; width: 0; }}
 QFrame#footer {{ background: {c.white}; border: none; border-top: 1px solid {c.divider}; }}
 QLabel#screenId {{ color: {c.text_muted}; font-size: {t.caption}px; }}
@@ -266,8 +267,8 @@ QPushButton[variant="key"] {{
 }}
 QPushButton[variant="key"][keyKind="edit"] {{ font-size: {t.heading}px; }}
 QPushButton[variant="method"] {{
-    min-height: {z.button * 2}px; text-align: left; padding: {s.m}px {s.l}px; font-size: {t.heading}px;
-    color: {c.text}; border: 2px solid {c.control_border}; border-radius: {z.radius_m}px; qproperty-iconSize: 96px 72px;
+    min-height: 88px; text-align: left; padding: {s.s}px {s.l}px; font-size: {t.heading}px;
+    color: {c.text}; border: 2px solid {c.control_border}; border-radius: {z.radius_m}px;
 }}
 QPushButton[variant="method"]:hover {{ border-color: {c.primary}; background: {c.primary_soft}; }}
 QPushButton[variant="method"]:focus {{ border: 3px solid {c.focus_dark}; }}

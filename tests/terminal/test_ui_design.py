@@ -230,3 +230,41 @@ def test_pin_screen_is_for_the_patient(qtbot, window):
     assert [label.text() for label in screen.step_indicator.labels] == ["1 本人確認", "2 読み取り", "3 結果"]
     assert screen.step_indicator.current == 0
     assert QFontInfo(screen.prompt.font()).family() == theme.FONT_FAMILY
+
+
+@pytest.mark.parametrize(
+    ("method", "picture"),
+    [
+        (Method.VISUAL, "card-on-reader"),
+        (Method.PIN, "card-on-reader"),
+        (Method.IPHONE, "iphone-over-reader"),
+        (Method.ANDROID, "android-nfc"),
+    ],
+)
+def test_card_read_shows_where_to_hold_and_progress_while_reading(qtbot, window, method, picture):
+    screen = window.card_read
+    window.go(screen)
+    screen.prepare(method)
+    assert screen.illustration.name == picture
+    assert screen.visual_notice.isVisible() == (method is Method.VISUAL)
+    assert screen.step_indicator.current == 1 and screen.step_indicator.isVisible()
+    assert not screen.indicator.running
+    received = []
+    screen.start_requested.connect(lambda: received.append(True))
+    qtbot.mouseClick(screen.start_button, Qt.MouseButton.LeftButton)
+    assert received and screen.indicator.running and screen.indicator.isVisible()
+    assert not screen.back_button.isEnabled()
+    screen.read_done()
+    assert not screen.indicator.running and screen.done_icon.isVisible()
+    assert screen.title_label.text() == "読み取り完了" and screen.next_button.isVisible()
+
+
+def test_method_buttons_are_large_tiles_with_pictures(qtbot, window):
+    window.go(window.methods)
+    settle(qtbot, window, 1280, 800)
+    for widget in window.methods.method_buttons.values():
+        assert widget.height() >= 80 and not widget.icon().isNull()
+    assert SWITCH_TO_VISUAL_TEXT not in window.methods.help.accessibleName()  # 目視 is on: nothing to switch
+    window.core.set_visual_check(False)
+    window.methods.set_methods(window.core.method_choices())
+    assert SWITCH_TO_VISUAL_TEXT in window.methods.help.accessibleName()  # staff read how to switch here
