@@ -28,31 +28,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def build_core(args: argparse.Namespace):  # noqa: ANN201 - returns TerminalCore; import kept lazy for --help
+    """The core over the PC/SC readers (made on first use), or over an in-process virtual card."""
     from terminal_agent.core.app import TerminalCore
-    from terminal_agent.core.readers import InProcessReaderProvider, PcscReaderProvider
 
+    readers = None
     if args.virtual_card:
         from terminal_agent.card.virtual import VirtualCard, load_card_files
+        from terminal_agent.core.readers import InProcessReaderProvider
 
         key, cert_der = load_card_files(*args.virtual_card)
         readers = InProcessReaderProvider(VirtualCard(profile=args.profile, pin=args.pin, key=key, cert_der=cert_der))
-    else:
-        readers = PcscReaderProvider()
     return TerminalCore(args.server, data_dir=args.data_dir, readers=readers)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Start-up order (issue 12): Qt, the light core (settings only), the first screen painted; only then the sync
+    relay and the preloading of the data key, httpx and the card stack, off the UI thread (``open_main_window``)."""
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from terminal_agent.ui.app import build_main_window, ensure_application
+    from terminal_agent.ui.app import ensure_application, open_main_window
 
     app = ensure_application()
     core = build_core(args)
     if args.scripted_screenshot:
         return scripted(core, args)
-    window = build_main_window(core)
-    core.start_background_sync(args.sync_interval)
-    window.show()
+    window = open_main_window(core, sync_interval=args.sync_interval)  # noqa: F841 - kept alive until exec returns
     try:
         return app.exec()
     finally:

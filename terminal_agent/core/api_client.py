@@ -5,12 +5,13 @@ Every failure becomes ``ApiFailure(code, message)`` carrying the server's Japane
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-import httpx
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from contracts.signing import DeviceSignatureAuth
+if TYPE_CHECKING:
+    import httpx
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 NETWORK_DOWN = "network_unavailable"
 MSG_NETWORK_DOWN = "サーバーに接続できません。ネットワーク接続を確認してから、もう一度お試しください。"
@@ -40,7 +41,12 @@ class ApiFailure(Exception):
 
 
 class ApiClient:
-    """One per server URL; ``signed`` calls need the device id and key from registration."""
+    """One per server URL; ``signed`` calls need the device id and key from registration.
+
+    httpx and the signing stack (≈ 150 ms of imports) are loaded with the first request, not when the client is made,
+    and ``identity_loader`` (the device id and key from the encrypted store) is asked on the first signed request: the
+    terminal paints its first screen before any of it (issue 12, start-up).
+    """
 
     def __init__(
         self,
@@ -48,27 +54,58 @@ class ApiClient:
         *,
         device_id: str | None = None,
         key: Ed25519PrivateKey | None = None,
+        identity_loader: Callable[[], tuple[str | None, Ed25519PrivateKey | None]] | None = None,
         timeout: float = 15.0,
         transport: httpx.BaseTransport | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.device_id = device_id
         self.key = key
-        self._client = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+        self.timeout = timeout
+        self.transport = transport
+        self._identity_loader = identity_loader
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def http(self) -> httpx.Client:
+        """The keep-alive HTTP client, made on first use."""
+        with self._lock:
+            if self._client is None:
+                import httpx  # first request, not at start-up
+
+                self._client = httpx.Client(base_url=self.base_url, timeout=self.timeout, transport=self.transport)
+            return self._client
 
     def close(self) -> None:
-        self._client.close()
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+
+    def identity(self) -> tuple[str | None, Ed25519PrivateKey | None]:
+        """(device id, key): set by ``set_identity`` or, the first time, read through ``identity_loader``."""
+        with self._lock:
+            if self._identity_loader is not None:
+                load, self._identity_loader = self._identity_loader, None
+                self.device_id, self.key = load()
+            return self.device_id, self.key
 
     def set_identity(self, device_id: str | None, key: Ed25519PrivateKey | None) -> None:
-        self.device_id, self.key = device_id, key
+        with self._lock:
+            self._identity_loader = None
+            self.device_id, self.key = device_id, key
 
     def _request(self, method: str, path: str, *, signed: bool = True, **kwargs: Any) -> dict[str, Any]:
+        import httpx  # loaded by _http(); named here for its exception classes
+
+        from contracts.signing import DeviceSignatureAuth  # with the first request, not at start-up
+
         if signed:
-            if not (self.device_id and self.key):
+            device_id, key = self.identity()
+            if not (device_id and key):
                 raise ApiFailure("not_registered", "この端末は登録されていません。初期登録を行ってください。")
-            kwargs["auth"] = DeviceSignatureAuth(self.key, self.device_id)
+            kwargs["auth"] = DeviceSignatureAuth(key, device_id)
         try:
-            response = self._client.request(method, path, **kwargs)
+            response = self.http().request(method, path, **kwargs)
         except httpx.TimeoutException as exc:
             raise ApiFailure(NETWORK_DOWN, MSG_TIMEOUT) from exc
         except httpx.TransportError as exc:

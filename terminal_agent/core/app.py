@@ -20,11 +20,8 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from contracts.signing import generate_device_key, private_key_from_bytes, private_key_to_bytes, public_key_b64
 from terminal_agent.core import formatting, passcode
 from terminal_agent.core.api_client import ApiClient, ApiFailure
 from terminal_agent.core.check_flow import CheckFlow, CheckService, Method
@@ -33,6 +30,9 @@ from terminal_agent.core.registration import RegistrationForm, registration_payl
 from terminal_agent.core.search import ResultSearch, SearchCriteria, SearchPage
 from terminal_agent.core.store import LocalStore
 from terminal_agent.core.sync import SyncRelay, SyncReport
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,9 @@ class Registration:
 
 
 class TerminalCore:
+    """Made in a few milliseconds: only the SQLite settings are opened. The device key (keyring, cryptography), httpx
+    and the card readers are loaded on first use or by ``preload()``, after the first screen is painted (issue 12)."""
+
     def __init__(
         self,
         server_url: str | None = None,
@@ -72,22 +75,46 @@ class TerminalCore:
         use_keyring: bool = True,
     ):
         self.store = store or LocalStore(data_dir, use_keyring=use_keyring)
-        self.readers: ReaderProvider = readers or PcscReaderProvider()
         self.server_url = (server_url or self.store.get_setting("registration.server_url") or "").rstrip("/")
         self._transport = transport
         self._card_factory = card_factory
         self._lock = threading.RLock()
         self.logged_in = False
-        self.api = ApiClient(self.server_url or "http://invalid.localhost", transport=transport)
-        self._load_identity()
+        self._readers = readers
+        self.api = ApiClient(
+            self.server_url or "http://invalid.localhost", transport=transport, identity_loader=self._stored_identity
+        )
         self.sync = SyncRelay(self.store, self.api, on_deregistered=self._forget_registration)
         self.search = ResultSearch(self.api)
 
+    @property
+    def readers(self) -> ReaderProvider:
+        """The PC/SC readers unless others were given, made on first use (the card stack is not needed to start)."""
+        with self._lock:
+            if self._readers is None:
+                self._readers = PcscReaderProvider()
+            return self._readers
+
     # --- identity ---------------------------------------------------------------------------------------------------
-    def _load_identity(self) -> None:
+    def _stored_identity(self) -> tuple[str | None, Any]:
+        """The device id and Ed25519 key from the encrypted store; the API client asks on its first signed call."""
+        from contracts.signing import private_key_from_bytes  # with the first signed call, not at start-up
+
         raw = self.store.get_secret(DEVICE_KEY_SECRET)
         device_id = self.store.get_setting("registration.device_id")
-        self.api.set_identity(device_id, private_key_from_bytes(raw) if raw and device_id else None)
+        return (device_id, private_key_from_bytes(raw)) if raw and device_id else (device_id, None)
+
+    def preload(self) -> None:
+        """Load now what the first check would otherwise load: the data key and device identity (keyring,
+        cryptography), the HTTP client, the card protocol and the result schema. The program runs this on a
+        background thread once the first screen is painted (issue 12, start-up)."""
+        import contracts.result_schema  # noqa: F401 - imported for its side effect: jsonschema loaded
+        import terminal_agent.card.jpki  # noqa: F401 - likewise: the card protocol (cryptography.x509)
+
+        self.readers  # noqa: B018 - made now: the PC/SC layer is imported here, its first call stays with the check
+        if self.is_registered():
+            self.api.identity()
+        self.api.http()
 
     @property
     def registration(self) -> Registration | None:
@@ -102,7 +129,7 @@ class TerminalCore:
         )
 
     def is_registered(self) -> bool:
-        return self.registration is not None and self.store.get_secret(DEVICE_KEY_SECRET) is not None
+        return self.registration is not None and self.store.has_secret(DEVICE_KEY_SECRET)
 
     def has_passcode(self) -> bool:
         return bool(self.store.get_setting("passcode.hash"))
@@ -133,6 +160,8 @@ class TerminalCore:
             raise RegistrationFailed("入力内容に誤りがあります。", errors)
         if not self.server_url:
             raise RegistrationFailed(MSG_NO_SERVER, code="no_server")
+        from contracts.signing import generate_device_key, private_key_to_bytes, public_key_b64  # not at start-up
+
         key = generate_device_key()
         readers = self._safe_reader_names()
         payload = registration_payload(
@@ -277,6 +306,6 @@ class TerminalCore:
         self.sync.stop()
         self.api.close()
         self.store.close()
-        backend_close = getattr(getattr(self.readers, "backend", None), "close", None)
+        backend_close = getattr(getattr(self._readers, "backend", None), "close", None)
         if backend_close is not None:
             backend_close()  # PC/SC contexts are released; in-process readers have nothing to close

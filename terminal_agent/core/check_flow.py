@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from contracts.result_schema import result_errors
 from terminal_agent.core.api_client import ApiClient, ApiFailure
 from terminal_agent.core.readers import ReaderProvider
 from terminal_agent.core.store import LocalStore
@@ -225,6 +224,8 @@ class CheckService:
             raise self._api_failure(failure) from failure
         except (KeyError, TypeError) as exc:
             raise CheckFailure("invalid_document", MSG_BAD_DOCUMENT, "invalid_document") from exc
+        from contracts.result_schema import result_errors  # jsonschema: loaded by the first check, not at start-up
+
         if result_errors(document):
             log.warning("sandbox answered a document that breaks the schema")
             raise CheckFailure("invalid_document", MSG_BAD_DOCUMENT, "schema_violation")

@@ -19,9 +19,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,11 @@ class OutboxItem:
     last_error: str
 
 
+def new_data_key() -> bytes:
+    """A fresh 256-bit AES key (what ``AESGCM.generate_key(bit_length=256)`` returns, without importing cryptography)."""
+    return os.urandom(32)
+
+
 class DataKeyStore:
     """Where the AES key lives: the OS keyring, or a 0600 key file when there is none."""
 
@@ -95,7 +101,7 @@ class DataKeyStore:
             try:
                 stored = keyring.get_password(KEYRING_SERVICE, self._keyring_account())
                 if stored is None:
-                    stored = base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()
+                    stored = base64.b64encode(new_data_key()).decode()
                     keyring.set_password(KEYRING_SERVICE, self._keyring_account(), stored)
                 self.location = "keyring"
                 return base64.b64decode(stored)
@@ -108,7 +114,7 @@ class DataKeyStore:
         self.location = "file"
         if path.exists():
             return base64.b64decode(path.read_bytes())
-        key = AESGCM.generate_key(bit_length=256)
+        key = new_data_key()
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(base64.b64encode(key))
@@ -117,7 +123,11 @@ class DataKeyStore:
 
 
 class LocalStore:
-    """Thread-safe access to the terminal's SQLite file (the UI gateway calls it from worker threads)."""
+    """Thread-safe access to the terminal's SQLite file (the UI gateway calls it from worker threads).
+
+    Opening it reads nothing secret: the data key (keyring, cryptography) is loaded on the first seal or open, so the
+    settings that pick the start screen are available before the first screen is painted (issue 12, start-up).
+    """
 
     def __init__(self, data_dir: Path | str | None = None, *, use_keyring: bool = True):
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
@@ -125,7 +135,7 @@ class LocalStore:
         os.chmod(self.data_dir, 0o700)
         self.db_path = self.data_dir / DB_FILE
         self.keys = DataKeyStore(self.data_dir, use_keyring=use_keyring)
-        self._aead = AESGCM(self.keys.load_or_create())
+        self._cipher: AESGCM | None = None
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.db_path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -147,13 +157,21 @@ class LocalStore:
             self._db.execute("COMMIT")
 
     # --- encryption -------------------------------------------------------------------------------------------
+    def _aead(self) -> AESGCM:
+        with self._lock:
+            if self._cipher is None:
+                from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # first use, not at start-up
+
+                self._cipher = AESGCM(self.keys.load_or_create())
+            return self._cipher
+
     def seal(self, plaintext: bytes, context: str) -> bytes:
         """AES-GCM with a fresh nonce; ``context`` (table:row) is bound as associated data so rows cannot be swapped."""
         nonce = os.urandom(12)
-        return nonce + self._aead.encrypt(nonce, plaintext, context.encode())
+        return nonce + self._aead().encrypt(nonce, plaintext, context.encode())
 
     def open(self, sealed: bytes, context: str) -> bytes:
-        return self._aead.decrypt(sealed[:12], sealed[12:], context.encode())
+        return self._aead().decrypt(sealed[:12], sealed[12:], context.encode())
 
     # --- settings (not secret) ----------------------------------------------------------------------------------
     def get_setting(self, key: str, default: Any = None) -> Any:
@@ -185,6 +203,11 @@ class LocalStore:
         with self._lock:
             row = self._db.execute("SELECT sealed FROM secrets WHERE name = ?", (name,)).fetchone()
         return self.open(row[0], f"secret:{name}") if row else None
+
+    def has_secret(self, name: str) -> bool:
+        """Whether ``name`` is stored, without decrypting it (the start screen is chosen before the key is loaded)."""
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM secrets WHERE name = ?", (name,)).fetchone() is not None
 
     def delete_secret(self, name: str) -> None:
         with self._tx() as db:

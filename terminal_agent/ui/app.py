@@ -3,14 +3,23 @@ the tests and the demo."""
 
 from __future__ import annotations
 
+import logging
 import sys
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
-from terminal_agent.core.app import TerminalCore
 from terminal_agent.ui.main_window import MainWindow
 from terminal_agent.ui.theme import apply_theme
 from terminal_agent.ui.widgets import APP_TITLE
+
+if TYPE_CHECKING:
+    from terminal_agent.core.app import TerminalCore
+
+log = logging.getLogger(__name__)
 
 
 def ensure_application() -> QApplication:
@@ -24,3 +33,40 @@ def build_main_window(core: TerminalCore) -> MainWindow:
     """The whole UI over one core; the caller shows it (or grabs it offscreen)."""
     ensure_application()
     return MainWindow(core)
+
+
+def open_main_window(core: TerminalCore, *, sync_interval: float = 30.0) -> MainWindow:
+    """The program's window, shown. Only once its first screen is painted (issue 12) does the sync relay start and
+    ``core.preload()`` load the data key, httpx and the card protocol, on a background thread."""
+    window = build_main_window(core)
+
+    def preload() -> None:
+        try:
+            core.preload()
+        except Exception as exc:  # the first check loads what is missing and reports what fails there
+            log.warning("preloading the core failed: %s", type(exc).__name__)
+
+    def started() -> None:
+        core.start_background_sync(sync_interval)
+        threading.Thread(target=preload, name="core-preload", daemon=True).start()
+
+    after_first_paint(window, started)
+    window.show()
+    return window
+
+
+class _FirstPaint(QObject):
+    def __init__(self, window: QWidget, callback: Callable[[], None]):
+        super().__init__(window)
+        self.callback = callback
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self.callback)  # after the paint pass that this event starts has finished
+        return False
+
+
+def after_first_paint(window: QWidget, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once ``window`` has been painted the first time (start-up work that may wait: issue 12)."""
+    window.installEventFilter(_FirstPaint(window, callback))

@@ -26,6 +26,7 @@ def test_patient_data_and_key_are_encrypted_at_rest(tmp_path):
 
 def test_key_file_fallback_has_0600_permissions(tmp_path):
     store = LocalStore(tmp_path, use_keyring=False)
+    store.put_secret("x", b"y")
     assert store.keys.location == "file"
     mode = stat.S_IMODE(os.stat(tmp_path / "data.key").st_mode)
     assert mode == 0o600
@@ -58,3 +59,13 @@ def test_outbox_acknowledge_and_backoff_bookkeeping(tmp_path):
     store.mark_rejected("a", "conflict")
     assert store.pending_count() == 0
     assert store.outbox_items("rejected")[0].last_error == "conflict"
+
+
+def test_settings_are_read_without_loading_the_data_key(tmp_path):
+    """The start screen is chosen from settings alone: no key (keyring, cryptography) before the first paint."""
+    store = LocalStore(tmp_path, use_keyring=False)
+    store.set_setting("registration.device_id", "d")
+    assert store.get_setting("registration.device_id") == "d" and not store.has_secret("device.private_key")
+    assert not (tmp_path / "data.key").exists() and store.keys.location == ""
+    store.put_secret("device.private_key", b"k")
+    assert store.has_secret("device.private_key") and (tmp_path / "data.key").exists()
