@@ -82,12 +82,11 @@ def terminal(argv: list[str]) -> None:
 
     product_hook = ui_app.after_first_paint
 
-    def probe_hook(window, callback) -> None:  # noqa: ANN001
-        # Registered before the program's own callback (which starts the sync relay), so the report comes first.
+    def probe_hook(window, _callback) -> None:  # noqa: ANN001
+        # Instead of the program's own callback (sync relay, preloading), which would run after the paint anyway.
         product_hook(window, lambda: report("terminal", window.current_screen().screen_id))
-        product_hook(window, callback)
 
-    ui_app.after_first_paint = probe_hook  # main() imports it from the module when it runs
+    ui_app.after_first_paint = probe_hook  # open_main_window() looks it up in the module when it runs
     program.main(argv)
     raise SystemExit("main() returned without painting a window")
 

@@ -22,7 +22,15 @@ from . import errors
 
 if TYPE_CHECKING:
     from .jpki import JpkiCard
-    from .readers import CardMonitor, InProcessReader, MonitorEvent, MultiBackend, PcscBackend, ReaderBackend, ReaderState
+    from .readers import (
+        CardMonitor,
+        InProcessReader,
+        MonitorEvent,
+        MultiBackend,
+        PcscBackend,
+        ReaderBackend,
+        ReaderState,
+    )
 
 # The protocol and reader modules load cryptography and the PC/SC plumbing: they are imported on first use, so that
 # ``from terminal_agent.card import errors`` (what the terminal needs to start) stays light (issue 12, start-up).

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, overload
 
 from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox, QStackedWidget
 
@@ -47,7 +48,62 @@ def exclude_from_capture(window: QMainWindow) -> bool:
     return bool(ctypes.windll.user32.SetWindowDisplayAffinity(int(window.winId()), wda_exclude_from_capture))
 
 
+S = TypeVar("S", bound=Screen)
+
+
+class ScreenSlot(Generic[S]):
+    """A screen of the main window, made the first time it is used, then kept: only the start screen is built before
+    the window is first painted (issue 12, start-up). ``@slot.wire`` marks the method that connects its signals::
+
+        notices = ScreenSlot(NoticesScreen)
+
+        @notices.wire
+        def _wire_notices(self, screen: NoticesScreen) -> None:
+            screen.back_requested.connect(self._back_to_methods)
+    """
+
+    def __init__(self, factory: Callable[[], S]) -> None:
+        self.factory = factory
+        self.wiring: Callable[[Any, S], None] | None = None
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def wire(self, method: Callable[[Any, S], None]) -> Callable[[Any, S], None]:
+        self.wiring = method
+        return method
+
+    @overload
+    def __get__(self, window: None, owner: type) -> ScreenSlot[S]: ...
+
+    @overload
+    def __get__(self, window: MainWindow, owner: type) -> S: ...
+
+    def __get__(self, window: MainWindow | None, owner: type) -> ScreenSlot[S] | S:
+        if window is None:
+            return self
+        screen = self.factory()
+        window.__dict__[self.name] = screen  # from now on found before this descriptor
+        window.add_screen(screen)
+        if self.wiring is not None:
+            self.wiring(window, screen)
+        return screen
+
+
 class MainWindow(QMainWindow):
+    terms = ScreenSlot(TermsScreen)
+    registration = ScreenSlot(InitialRegistrationScreen)
+    passcode_setup = ScreenSlot(PasscodeSetupScreen)
+    login = ScreenSlot(PasscodeLoginScreen)
+    methods = ScreenSlot(MethodSelectScreen)
+    pin_entry = ScreenSlot(PinEntryScreen)
+    card_read = ScreenSlot(CardReadScreen)
+    result = ScreenSlot(ResultScreen)
+    search = ScreenSlot(ResultSearchScreen)
+    passcode_verify = ScreenSlot(PasscodeVerifyScreen)
+    security = ScreenSlot(SecuritySettingsScreen)
+
     def __init__(self, core: TerminalCore):
         super().__init__()
         self.core = core
@@ -61,47 +117,63 @@ class MainWindow(QMainWindow):
 
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
-        self.terms = TermsScreen()
-        self.registration = InitialRegistrationScreen()
-        self.passcode_setup = PasscodeSetupScreen()
-        self.login = PasscodeLoginScreen()
-        self.methods = MethodSelectScreen()
-        self.pin_entry = PinEntryScreen()
-        self.card_read = CardReadScreen()
-        self.result = ResultScreen()
-        self.search = ResultSearchScreen()
-        self.passcode_verify = PasscodeVerifyScreen()
-        self.security = SecuritySettingsScreen()
-        for screen in (
-            self.terms, self.registration, self.passcode_setup, self.login, self.methods,
-            self.pin_entry, self.card_read, self.result, self.search, self.passcode_verify, self.security,
-        ):
-            self.add_screen(screen)
+        self.show_start()  # builds the start screen only; the others are made when first used (ScreenSlot)
 
-        self.terms.accepted.connect(self._terms_accepted)
-        self.registration.submitted.connect(self._register)
-        self.gateway.busy.connect(self.registration.set_busy)
-        self.passcode_setup.chosen.connect(self._passcode_chosen)
-        self.login.entered_code.connect(self._login)
-        self.methods.method_chosen.connect(self._method_chosen)
-        self.methods.menu_requested.connect(self._menu)
-        self.pin_entry.pin_entered.connect(self._pin_entered)
-        self.pin_entry.back_requested.connect(self._back_to_methods)
-        self.card_read.back_requested.connect(self._read_back)
-        self.card_read.start_requested.connect(self._read)
-        self.card_read.next_requested.connect(self._read_next)
-        self.result.closed.connect(self._result_closed)
-        self.search.back_requested.connect(lambda: self.go(self.security))
-        self.passcode_verify.entered_code.connect(self._verify_for_security)
-        self.passcode_verify.back_requested.connect(self._back_to_methods)
-        self.security.back_requested.connect(self._back_to_methods)
-        self.security.chosen.connect(self._security_item)
-        self.security.visual_toggled.connect(self._visual_toggled)
-        self.search.search_requested.connect(self._search)
-        self.search.page_requested.connect(self._search_page)
-        self.search.row_opened.connect(self._open_search_row)
+    # --- each screen's signals, connected when the screen is made ---------------------------------------------------
+    @terms.wire
+    def _wire_terms(self, screen: TermsScreen) -> None:
+        screen.accepted.connect(self._terms_accepted)
 
-        self.show_start()
+    @registration.wire
+    def _wire_registration(self, screen: InitialRegistrationScreen) -> None:
+        screen.submitted.connect(self._register)
+        self.gateway.busy.connect(screen.set_busy)
+
+    @passcode_setup.wire
+    def _wire_passcode_setup(self, screen: PasscodeSetupScreen) -> None:
+        screen.chosen.connect(self._passcode_chosen)
+
+    @login.wire
+    def _wire_login(self, screen: PasscodeLoginScreen) -> None:
+        screen.entered_code.connect(self._login)
+
+    @methods.wire
+    def _wire_methods(self, screen: MethodSelectScreen) -> None:
+        screen.method_chosen.connect(self._method_chosen)
+        screen.menu_requested.connect(self._menu)
+
+    @pin_entry.wire
+    def _wire_pin_entry(self, screen: PinEntryScreen) -> None:
+        screen.pin_entered.connect(self._pin_entered)
+        screen.back_requested.connect(self._back_to_methods)
+
+    @card_read.wire
+    def _wire_card_read(self, screen: CardReadScreen) -> None:
+        screen.back_requested.connect(self._read_back)
+        screen.start_requested.connect(self._read)
+        screen.next_requested.connect(self._read_next)
+
+    @result.wire
+    def _wire_result(self, screen: ResultScreen) -> None:
+        screen.closed.connect(self._result_closed)
+
+    @search.wire
+    def _wire_search(self, screen: ResultSearchScreen) -> None:
+        screen.back_requested.connect(lambda: self.go(self.security))
+        screen.search_requested.connect(self._search)
+        screen.page_requested.connect(self._search_page)
+        screen.row_opened.connect(self._open_search_row)
+
+    @passcode_verify.wire
+    def _wire_passcode_verify(self, screen: PasscodeVerifyScreen) -> None:
+        screen.entered_code.connect(self._verify_for_security)
+        screen.back_requested.connect(self._back_to_methods)
+
+    @security.wire
+    def _wire_security(self, screen: SecuritySettingsScreen) -> None:
+        screen.back_requested.connect(self._back_to_methods)
+        screen.chosen.connect(self._security_item)
+        screen.visual_toggled.connect(self._visual_toggled)
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
@@ -113,6 +185,11 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(screen)
         self.status.attach(screen.status_strip)
         return screen
+
+    def screens(self) -> list[Screen]:
+        """Every screen of the window, made now where not made yet (tests, the screen gallery)."""
+        slots = [v for cls in type(self).__mro__ for v in vars(cls).values() if isinstance(v, ScreenSlot)]
+        return [getattr(self, slot.name) for slot in slots]
 
     def current_screen(self) -> Screen:
         return self.stack.currentWidget()  # type: ignore[return-value]

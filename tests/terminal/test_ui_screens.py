@@ -13,8 +13,10 @@ def test_screen_numbers_and_accessible_names(qtbot, tmp_path):
     core = TerminalCore("http://127.0.0.1:9", data_dir=tmp_path, readers=InProcessReaderProvider(None), use_keyring=False)
     window = build_main_window(core)
     qtbot.addWidget(window)
+    assert [window.stack.widget(i) for i in range(window.stack.count())] == [window.terms]  # only the start screen
     window.methods.set_methods(core.method_choices())
-    screens = [window.stack.widget(i) for i in range(window.stack.count())]
+    screens = window.screens()
+    assert window.stack.count() == len(screens)
     ids = [screen.screen_id for screen in screens]
     assert len(set(ids)) == len(ids) and "C-04-01-W" in ids and "D-10-W" in ids
     for screen in screens:
