@@ -249,6 +249,14 @@ AUDIT_ACTION_LABELS = {
     "app_release_published": "アプリの新バージョンの公開",
     "institution_created": "医療機関の作成",
     "staff_user_created": "コンソール利用者の作成",
+    "staff_user_roles_changed": "コンソール利用者の役割の変更",
+    "staff_user_deactivated": "コンソール利用者の無効化",
+    "staff_user_activated": "コンソール利用者の有効化",
+    "staff_user_password_reset": "コンソール利用者のパスワード再設定",
+    "staff_totp_enabled": "2段階認証の設定",
+    "staff_totp_removed": "2段階認証の解除・リセット",
+    "console_otp_verified": "確認コードによるログイン",
+    "console_otp_failed": "確認コードの誤り",
 }
 ACTOR_TYPE_LABELS = {
     "staff": "コンソール利用者",

@@ -1,12 +1,15 @@
 from django.urls import path
 
-from admin_ui import views
+from admin_ui import publishing, staff, views
 
 app_name = "console"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("login/", views.ConsoleLoginView.as_view(), name="login"),
     path("logout/", views.ConsoleLogoutView.as_view(), name="logout"),
+    path("login/otp/", staff.TotpVerifyView.as_view(), name="otp-verify"),
+    path("login/otp/setup/", staff.TotpSetupView.as_view(), name="otp-setup"),
+    path("account/security/", staff.AccountSecurityView.as_view(), name="account-security"),
     path("devices/", views.DeviceListView.as_view(), name="devices"),
     path("devices/<uuid:device_id>/retire/", views.DeviceRetireView.as_view(), name="device-retire"),
     path("devices/<uuid:device_id>/rename/", views.DeviceRenameView.as_view(), name="device-rename"),
@@ -26,4 +29,19 @@ urlpatterns = [
     path("results/", views.ResultListView.as_view(), name="results"),
     path("results/export.csv", views.ResultExportView.as_view(), name="results-export"),
     path("results/<uuid:result_id>/", views.ResultDetailView.as_view(), name="result-detail"),
+    # A05 publishing (IT)
+    path("publishing/notices/", publishing.NoticeListView.as_view(), name="notices"),
+    path("publishing/notices/new/", publishing.NoticeCreateView.as_view(), name="notice-create"),
+    path("publishing/notices/<int:notice_id>/end/", publishing.NoticeEndView.as_view(), name="notice-end"),
+    path("publishing/documents/", publishing.DocumentListView.as_view(), name="documents"),
+    path("publishing/documents/new/", publishing.DocumentCreateView.as_view(), name="document-create"),
+    path("publishing/releases/", publishing.AppReleaseListView.as_view(), name="releases"),
+    path("publishing/releases/new/", publishing.AppReleaseCreateView.as_view(), name="release-create"),
+    # A01 console users (利用者管理)
+    path("staff/", staff.StaffListView.as_view(), name="staff"),
+    path("staff/new/", staff.StaffCreateView.as_view(), name="staff-create"),
+    path("staff/<int:membership_id>/", staff.StaffEditView.as_view(), name="staff-edit"),
+    path("staff/<int:membership_id>/password/", staff.StaffPasswordView.as_view(), name="staff-password"),
+    path("staff/<int:membership_id>/active/", staff.StaffActiveView.as_view(), name="staff-active"),
+    path("staff/<int:membership_id>/totp-reset/", staff.StaffTotpResetView.as_view(), name="staff-totp-reset"),
 ]

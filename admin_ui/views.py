@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import FormView, TemplateView, View
 
-from admin_ui.access import ROLE_IT, StaffRequiredMixin, membership_of
+from admin_ui.access import ROLE_ADMIN, ROLE_IT, ROLE_MANAGER, StaffRequiredMixin, home_url, membership_of
 from admin_ui.dashboard import dashboard_context
 from admin_ui.filters import filter_audit_events, filter_results
 from admin_ui.forms import (
@@ -76,7 +76,7 @@ class ConsoleLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self) -> str:
-        return reverse("console:dashboard")
+        return home_url(membership_of(self.request.user))
 
     def form_valid(self, form: ConsoleLoginForm) -> HttpResponse:
         response = super().form_valid(form)
@@ -119,6 +119,12 @@ class ConsoleLogoutView(auth_views.LogoutView):
 class DashboardView(StaffRequiredMixin, TemplateView):
     template_name = "admin_ui/dashboard.html"
     nav_section = "dashboard"
+    allowed_roles = (ROLE_MANAGER, ROLE_IT, ROLE_ADMIN)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not self.membership.has_role(ROLE_MANAGER, ROLE_IT):  # a 利用者管理 only: their page is the user list
+            return HttpResponseRedirect(home_url(self.membership))
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -168,6 +174,7 @@ class DeviceRetireView(StaffRequiredMixin, FormView):
 class ResultListView(StaffRequiredMixin, TemplateView):
     """A03 basics: every terminal's results of the institution, newest first, filtered and paged."""
 
+    allowed_roles = (ROLE_MANAGER,)
     template_name = "admin_ui/results.html"
     nav_section = "results"
 
@@ -209,6 +216,7 @@ class ResultListView(StaffRequiredMixin, TemplateView):
 
 
 class ResultDetailView(StaffRequiredMixin, TemplateView):
+    allowed_roles = (ROLE_MANAGER,)
     template_name = "admin_ui/result_detail.html"
     nav_section = "results"
 
@@ -415,6 +423,7 @@ class AccountUnlockView(AccountMixin, View):
 
 
 class AuditSearchMixin(StaffRequiredMixin):
+    allowed_roles = (ROLE_MANAGER,)
     nav_section = "audit"
 
     def audit_form(self) -> AuditSearchForm:
@@ -531,6 +540,7 @@ def _filters_detail(data: dict[str, Any]) -> dict[str, Any]:
 class ResultExportView(StaffRequiredMixin, View):
     """The current result search as CSV, streamed. The exported ids are written to the audit trail first."""
 
+    allowed_roles = (ROLE_MANAGER,)
     nav_section = "results"
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

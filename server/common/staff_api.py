@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from server.common.errors import ApiError
 
-STAFF_ROLES = ("manager", "it")
+STAFF_ROLES = ("manager", "it")  # the console's roles (A01, docs/console.md): results and the audit trail are "manager"
 
 
 def staff_membership(user: Any) -> Any:
@@ -31,7 +31,7 @@ class IsStaffMember(BasePermission):
         if not getattr(request.user, "is_authenticated", False):
             raise ApiError("not_authenticated", "ログインが必要です。", 401)
         membership = staff_membership(request.user)
-        if membership is None or membership.role not in getattr(view, "allowed_roles", STAFF_ROLES):
+        if membership is None or not membership.has_role(*getattr(view, "allowed_roles", STAFF_ROLES)):
             raise ApiError("permission_denied", "この操作は許可されていません。", 403)
         request.membership = membership
         return True

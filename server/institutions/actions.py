@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -117,23 +118,130 @@ def do_unlock_app_account(account: AppAccount, *, by: str = "", request=None) ->
     return account
 
 
-def do_create_staff_user(institution: Institution, username: str, password: str, role: str):
-    """A console user bound to one institution; Django's password validators apply."""
-    if role not in dict(StaffMembership.ROLE_CHOICES):
-        raise ValidationError(f"role must be one of {sorted(dict(StaffMembership.ROLE_CHOICES))}", code="invalid_role")
+def _role_list(roles: str | Iterable[str]) -> list[str]:
+    roles = [roles] if isinstance(roles, str) else list(roles)
+    unknown = sorted(set(roles) - set(StaffMembership.ROLES))
+    if unknown:
+        raise ValidationError(f"role must be among {list(StaffMembership.ROLES)}", code="invalid_role")
+    if not roles:
+        raise ValidationError("役割を1つ以上選んでください。", code="no_role")
+    return [role for role in StaffMembership.ROLES if role in roles]
+
+
+def _staff_actor(by: str, request: Any) -> dict[str, Any]:
+    return {"request": request, "actor_type": "staff" if by else "cli", "actor_id": by}
+
+
+def do_create_staff_user(
+    institution: Institution,
+    username: str,
+    password: str,
+    roles: str | Iterable[str],
+    *,
+    by: str = "",
+    request: Any = None,
+):
+    """A console user bound to one institution with one or more roles (A01); Django's password validators apply.
+
+    From the command line (``by`` empty) or by the institution's 利用者管理 in the console (A01).
+    """
+    role_list = _role_list(roles)
     from django.contrib.auth.password_validation import validate_password
 
     user_model = get_user_model()
     user = user_model(username=username)
-    validate_password(password, user)
+    errors: dict[str, list[ValidationError]] = {}
+    if user_model.objects.filter(username__iexact=username).exists():
+        errors["username"] = [ValidationError("このログインIDは既に使われています。", code="duplicate_username")]
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        errors["password"] = error.error_list
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic():
         user.set_password(password)
         user.save()
-        StaffMembership.objects.create(user=user, institution=institution, role=role)
-    record_event(
-        "staff_user_created", institution=institution, actor_type="cli", objects=[username], detail={"role": role}
-    )
+        StaffMembership.objects.create(user=user, institution=institution, **StaffMembership.role_fields(role_list))
+        record_event(
+            "staff_user_created",
+            institution=institution,
+            objects=[username],
+            detail={"roles": role_list},
+            **_staff_actor(by, request),
+        )
     return user
+
+
+def do_set_staff_roles(membership: StaffMembership, roles: Iterable[str], *, by: str = "", request: Any = None):
+    """Change a console user's roles (A01); audited with the roles before and after."""
+    role_list = _role_list(roles)
+    before = list(membership.roles)
+    if before == role_list:
+        return membership
+    with transaction.atomic():
+        for field, value in StaffMembership.role_fields(role_list).items():
+            setattr(membership, field, value)
+        membership.save(update_fields=list(StaffMembership.role_fields(role_list)))
+        record_event(
+            "staff_user_roles_changed",
+            institution=membership.institution,
+            objects=[membership.user.get_username()],
+            detail={"from": before, "to": role_list},
+            **_staff_actor(by, request),
+        )
+    return membership
+
+
+def do_set_staff_active(membership: StaffMembership, active: bool, *, by: str = "", request: Any = None):
+    """Deactivate (or reactivate) a console user. A deactivated user's sessions end at their next request."""
+    user = membership.user
+    if user.is_active == active:
+        return membership
+    with transaction.atomic():
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        record_event(
+            "staff_user_activated" if active else "staff_user_deactivated",
+            institution=membership.institution,
+            objects=[user.get_username()],
+            **_staff_actor(by, request),
+        )
+    return membership
+
+
+def do_reset_staff_password(membership: StaffMembership, password: str, *, by: str = "", request: Any = None):
+    """Set a new password for a console user; their other sessions end (Django's session hash changes)."""
+    from django.contrib.auth.password_validation import validate_password
+
+    user = membership.user
+    validate_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        record_event(
+            "staff_user_password_reset",
+            institution=membership.institution,
+            objects=[user.get_username()],
+            **_staff_actor(by, request),
+        )
+    return membership
+
+
+def do_remove_staff_totp(membership: StaffMembership, *, by: str = "", request: Any = None):
+    """Remove a console user's TOTP devices (lost phone, or turned off where optional); audited when one existed."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    with transaction.atomic():
+        deleted, _ = TOTPDevice.objects.filter(user=membership.user).delete()
+        if deleted:
+            record_event(
+                "staff_totp_removed",
+                institution=membership.institution,
+                objects=[membership.user.get_username()],
+                **_staff_actor(by, request),
+            )
+    return membership
 
 
 def lockout_message(locked_until) -> str:

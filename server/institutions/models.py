@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -71,15 +72,46 @@ class AppAccount(models.Model):
 
 
 class StaffMembership(models.Model):
-    """Ties a console user (django.contrib.auth) to one institution with a role."""
+    """Ties a console user (django.contrib.auth) to one institution with one or more roles (A01).
+
+    管理者 (manager): result history, dashboard, audit trail. IT担当 (it): devices, activation codes, app accounts,
+    publishing; no patient data unless the user is a manager too. 利用者管理 (admin): the institution's console users.
+    """
 
     ROLE_MANAGER = "manager"
     ROLE_IT = "it"
-    ROLE_CHOICES = [(ROLE_MANAGER, "管理者"), (ROLE_IT, "IT担当")]
+    ROLE_ADMIN = "admin"
+    ROLE_CHOICES = [(ROLE_MANAGER, "管理者"), (ROLE_IT, "IT担当"), (ROLE_ADMIN, "利用者管理")]
+    ROLES = (ROLE_MANAGER, ROLE_IT, ROLE_ADMIN)
+    _ROLE_FIELDS = {ROLE_MANAGER: "is_manager", ROLE_IT: "is_it", ROLE_ADMIN: "is_admin"}
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_membership")
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="staff_memberships")
-    role = models.CharField(max_length=16, choices=ROLE_CHOICES)
+    is_manager = models.BooleanField("管理者", default=False)
+    is_it = models.BooleanField("IT担当", default=False)
+    is_admin = models.BooleanField("利用者管理", default=False)
 
     def __str__(self) -> str:
-        return f"{self.user} ({self.role}) @ {self.institution.code}"
+        return f"{self.user} ({','.join(self.roles)}) @ {self.institution.code}"
+
+    @classmethod
+    def role_fields(cls, roles: Iterable[str]) -> dict[str, bool]:
+        """``{"is_manager": True, "is_it": False, "is_admin": False}`` for the given role codes."""
+        wanted = set(roles)
+        unknown = wanted - set(cls.ROLES)
+        if unknown:
+            raise ValueError(f"unknown roles: {sorted(unknown)}")
+        return {field: role in wanted for role, field in cls._ROLE_FIELDS.items()}
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return tuple(role for role, field in self._ROLE_FIELDS.items() if getattr(self, field))
+
+    def has_role(self, *roles: str) -> bool:
+        """Holds at least one of ``roles``."""
+        return any(getattr(self, self._ROLE_FIELDS[role]) for role in roles)
+
+    @property
+    def role_labels(self) -> list[str]:
+        labels = dict(self.ROLE_CHOICES)
+        return [labels[role] for role in self.roles]

@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -55,8 +57,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "server.urls"
@@ -120,6 +124,37 @@ STORAGES = {
 
 LOGIN_URL = "/console/login/"
 LOGIN_REDIRECT_URL = "/console/"
+
+# Console sessions (A01): a shared reception PC. A session ends after this many idle minutes (every request renews
+# it) and when the browser closes (no persistent cookie). Only console users have sessions; terminals sign requests.
+CONSOLE_IDLE_TIMEOUT_MINUTES = int(os.environ.get("CONSOLE_IDLE_TIMEOUT_MINUTES", "15"))
+SESSION_COOKIE_AGE = CONSOLE_IDLE_TIMEOUT_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("CONSOLE_SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # no script reads it: forms carry the token
+CSRF_FAILURE_VIEW = "admin_ui.errors.csrf_failure"
+# Two-factor sign-in (A01, django-otp TOTP): users who enrolled a device always give a code; with this set, every
+# console user must enrol one at the next sign-in.
+CONSOLE_REQUIRE_TOTP = env_bool("CONSOLE_REQUIRE_TOTP", False)
+OTP_TOTP_ISSUER = "マイナ資格確認 管理コンソール"
+
+# Content-Security-Policy (django-csp): no inline script and no inline style anywhere, nothing from another origin
+# (a clinic LAN may have no internet). The API's Swagger page is exempt (server/urls.py): it loads its own assets.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -59,10 +59,12 @@ def other_clinic(make_institution):
 def make_staff() -> Callable[..., Any]:
     from server.institutions.models import StaffMembership
 
-    def make(username: str, institution: Any, role: str | None) -> Any:
+    def make(username: str, institution: Any, role: str | tuple[str, ...] | None) -> Any:
+        """``role``: one role code, several (a tuple), or None for a user without a membership."""
         user = get_user_model().objects.create_user(username=username, password=PASSWORD)
         if role is not None:
-            StaffMembership.objects.create(user=user, institution=institution, role=role)
+            roles = (role,) if isinstance(role, str) else role
+            StaffMembership.objects.create(user=user, institution=institution, **StaffMembership.role_fields(roles))
         return user
 
     return make

@@ -88,13 +88,13 @@ def test_export_refuses_foreign_terminal_and_needs_a_membership(
     assert client.get(reverse("console:results-export")).status_code == 403
 
 
-def test_export_has_a_ceiling(client, it_staff, clinic, make_device, make_result, monkeypatch):
+def test_export_has_a_ceiling(client, manager, clinic, make_device, make_result, monkeypatch):
     from admin_ui import views
 
     monkeypatch.setattr(views, "MAX_EXPORT_ROWS", 2)  # the ceiling itself, not the export path, is made small
     device = make_device(clinic, "受付1")
     for i in range(3):
         make_result(device, f"患者{i}", "カンジャ")
-    client.force_login(it_staff)
+    client.force_login(manager)
     response = client.get(reverse("console:results-export"), follow=True)
     assert "出力できるのは2件までです。" in response.content.decode()

@@ -346,9 +346,13 @@ def test_result_detail_of_another_institution_is_not_found(client, manager, othe
     assert client.get(reverse("console:result-detail", args=[foreign.pk])).status_code == 404
 
 
-def test_it_staff_also_sees_results(client, it_staff, clinic, make_device, make_result):
-    make_result(make_device(clinic, "受付1"), "資格 太郎", "シカク タロウ")
-    client.force_login(it_staff)
+def test_it_staff_see_results_only_when_also_managers(client, make_staff, clinic, make_device, make_result):
+    result = make_result(make_device(clinic, "受付1"), "資格 太郎", "シカク タロウ")
+    client.force_login(make_staff("it", clinic, "it"))
+    for url in (reverse("console:results"), reverse("console:result-detail", args=[result.pk])):
+        response = client.get(url)
+        assert response.status_code == 403 and "資格 太郎" not in response.content.decode()
+    client.force_login(make_staff("it-manager", clinic, ("it", "manager")))
     assert "資格 太郎" in client.get(reverse("console:results")).content.decode()
 
 

@@ -25,7 +25,7 @@ def push(terminal, items):
     return items
 
 
-def console_for(institution, username: str = "it", role: str = "it") -> APIClient:
+def console_for(institution, username: str = "auditor", role: str = "manager") -> APIClient:
     do_create_staff_user(institution, username, PASSWORD, role)
     client = APIClient()
     assert client.login(username=username, password=PASSWORD)
@@ -110,7 +110,7 @@ def test_pages_newest_first_with_a_cursor(console, terminal, trail):
 def test_queries_are_audited_without_the_patient_name(console, trail):
     query(console, patient="検索")
     event = AuditEvent.objects.filter(action="audit_searched").latest("id")
-    assert event.actor_type == "staff" and event.actor_id == "it"
+    assert event.actor_type == "staff" and event.actor_id == "auditor"
     assert event.detail["patient_searched"] is True and "検索" not in str(event.detail)
 
 
@@ -159,6 +159,10 @@ def test_only_staff_of_the_institution(api_client, terminal, trail, other_instit
     assert query(stranger, patient="検索")["events"] == []
     manager = console_for(institution, "manager", "manager")
     assert query(manager)["events"]
+    # The trail is the managers' (A01): IT staff are refused.
+    it = console_for(institution, "it", "it")
+    refused = it.get("/api/v1/audit/events")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "permission_denied"
 
 
 def test_object_id_lookups_can_use_the_gin_index(trail, terminal):

@@ -98,7 +98,7 @@ def test_issue_activation_code_prints_the_code_once(institution):
 def test_staff_user(institution):
     user = do_create_staff_user(institution, "manager", "Demo#Pass1", "manager")
     assert user.check_password("Demo#Pass1")
-    assert StaffMembership.objects.get(user=user).role == "manager"
+    assert StaffMembership.objects.get(user=user).roles == ("manager",)
 
 
 def test_audit_events_are_append_only(institution):

@@ -58,6 +58,8 @@ def _device_names(institution: Any) -> dict[Any, str]:
 
 
 class AuditEventListView(StaffAPIView):
+    allowed_roles = ("manager",)  # the audit trail is the managers' (A01, docs/console.md)
+
     @extend_schema(
         operation_id="audit_events_list",
         summary="Console: query the audit trail of the institution, newest first",
@@ -97,6 +99,8 @@ class AuditEventListView(StaffAPIView):
 
 
 class AuditEventExportView(StaffAPIView):
+    allowed_roles = ("manager",)  # the audit trail is the managers' (A01, docs/console.md)
+
     @extend_schema(
         operation_id="audit_events_export",
         summary="Console: the same query as CSV (UTF-8 with BOM), streamed; the export is itself audited",

@@ -252,6 +252,8 @@ class ConsoleExportRequestSerializer(serializers.Serializer):
 class ConsoleResultExportCreateView(StaffAPIView):
     """The console's export of the institution's results over any period still kept (no T08 rule for staff)."""
 
+    allowed_roles = ("manager",)  # patient data: IT only when also a manager (A01)
+
     @extend_schema(
         operation_id="console_results_export_create",
         summary="Console: start a CSV export of the institution's results for a period",
@@ -277,6 +279,8 @@ class ConsoleResultExportCreateView(StaffAPIView):
 
 
 class ConsoleResultExportStatusView(StaffAPIView):
+    allowed_roles = ("manager",)  # patient data: IT only when also a manager (A01)
+
     @extend_schema(
         operation_id="console_results_export_status",
         summary="Console: progress of an export",
@@ -288,6 +292,8 @@ class ConsoleResultExportStatusView(StaffAPIView):
 
 
 class ConsoleResultExportDownloadView(StaffAPIView):
+    allowed_roles = ("manager",)  # patient data: IT only when also a manager (A01)
+
     @extend_schema(
         operation_id="console_results_export_download",
         summary="Console: the CSV; needs the token of download_url",

@@ -23,7 +23,7 @@ DEMO_INSTITUTION_CODE = "1311000010"
 DEMO_INSTITUTION_NAME = "しかく整骨院"
 DEMO_ACCOUNT_ID = "clinic-admin"
 DEMO_PASSWORD = "Demo#Pass1"
-DEMO_STAFF = (("manager", "manager"), ("it", "it"))
+DEMO_STAFF = (("manager", ("manager", "admin")), ("it", ("it",)))
 DEMO_NOTICE_TITLE = "マイナ資格確認アプリのデモ環境について"
 DEMO_NOTICE_BODY = "この環境のデータはすべて架空のものです。資格確認の操作を自由にお試しください。"
 
@@ -46,9 +46,9 @@ class Command(BaseCommand):
                            or do_create_institution(code=DEMO_INSTITUTION_CODE, name=DEMO_INSTITUTION_NAME))
             if not AppAccount.objects.filter(institution=institution, account_id=DEMO_ACCOUNT_ID).exists():
                 do_create_app_account(institution, DEMO_ACCOUNT_ID, DEMO_PASSWORD)
-            for username, role in DEMO_STAFF:
+            for username, roles in DEMO_STAFF:
                 if not StaffMembership.objects.filter(user__username=username).exists():
-                    do_create_staff_user(institution, username, DEMO_PASSWORD, role)
+                    do_create_staff_user(institution, username, DEMO_PASSWORD, roles)
             issued = [do_issue_activation_code(institution)[0] for _ in range(codes)]
             seed_default_documents()
             if not Notice.objects.filter(title=DEMO_NOTICE_TITLE).exists():
@@ -64,6 +64,6 @@ class Command(BaseCommand):
         out = self.stdout
         out.write(f"機関コード: {institution.code}  ({institution.name})")
         out.write(f"アプリアカウント: ID {DEMO_ACCOUNT_ID} / パスワード {DEMO_PASSWORD}")
-        out.write(f"管理コンソール: manager / {DEMO_PASSWORD} (manager), it / {DEMO_PASSWORD} (IT)")
+        out.write(f"管理コンソール: manager / {DEMO_PASSWORD} (管理者・利用者管理), it / {DEMO_PASSWORD} (IT担当)")
         out.write("アクティベーションコード (各1回限り): " + ", ".join(issued))
         out.write(f"仮想カード {len(cards)} 枚: {manifest}")
