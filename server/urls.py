@@ -2,12 +2,15 @@ from csp.decorators import csp_exempt
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from server.ops import urls as ops_urls
+
 api_v1 = [
     path("", include("server.institutions.api.urls")),
     path("", include("server.devices.api.urls")),
     path("", include("server.results.api.urls")),
     path("", include("server.notices.api.urls")),
     path("", include("server.audit.api.urls")),
+    path("", include(ops_urls.api_urlpatterns)),
 ]
 
 urlpatterns = [
@@ -17,6 +20,7 @@ urlpatterns = [
     path("api/docs/", csp_exempt()(SpectacularSwaggerView.as_view(url_name="schema")), name="api-docs"),
     path("sandbox/onshi/v1/", include("server.sandbox.api.urls")),
     path("console/", include("admin_ui.urls")),
+    path("", include(ops_urls.urlpatterns)),
 ]
 
 # Japanese error pages in the console's style; JSON envelopes under /api/ and /sandbox/ (admin_ui/errors.py).

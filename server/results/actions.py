@@ -18,6 +18,7 @@ from contracts.display import is_valid_qualification
 from contracts.result_schema import result_errors
 from server.audit.actions import record_event
 from server.devices.models import Device
+from server.ops.metrics import count_sync_batch
 from server.results.models import CheckResult
 
 MAX_BATCH = 500
@@ -158,6 +159,12 @@ def do_store_results(device: Device, items: list[Any], *, request: Any = None) -
             outcomes.append(_existing_outcome(row, candidates[row.id], device))
         else:
             outcomes.append(_existing_outcome(row, known.get(row.id), device))
+    counts = {
+        "stored": len(stored_ids),
+        "duplicate": sum(o.status == DUPLICATE for o in outcomes),
+        "rejected": sum(o.status == REJECTED for o in outcomes),
+    }
+    count_sync_batch(counts)
     record_event(
         "results_synced",
         request=request,
@@ -165,9 +172,7 @@ def do_store_results(device: Device, items: list[Any], *, request: Any = None) -
         objects=stored_ids,
         detail={
             "received": len(items),
-            "stored": len(stored_ids),
-            "duplicate": sum(o.status == DUPLICATE for o in outcomes),
-            "rejected": sum(o.status == REJECTED for o in outcomes),
+            **counts,
         },
     )
     return outcomes

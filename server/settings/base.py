@@ -14,6 +14,8 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
+from server.ops.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(os.environ.get("MYNA_DATA_DIR", BASE_DIR / "var"))
 
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
     "server.sandbox",
     "server.notices",
     "server.demo",
+    "server.ops",
     "admin_ui",
 ]
 
@@ -53,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "server.common.middleware.RequestIdMiddleware",
+    "server.ops.middleware.RequestLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -216,11 +220,7 @@ SANDBOX_CA_DIR = Path(os.environ.get("SANDBOX_CA_DIR", DATA_DIR / "sandbox-ca"))
 # How long a sandbox 保険証利用登録 stays 処理中 before the Celery task completes it (N04).
 SANDBOX_REGISTRATION_DELAY_SECONDS = int(os.environ.get("SANDBOX_REGISTRATION_DELAY_SECONDS", "5"))
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
-}
+# Structured logs (server/ops/logs.py): JSON lines on stderr; LOG_FORMAT=console for a developer's terminal.
+LOGGING = logging_config(os.environ.get("LOG_FORMAT", "json"), os.environ.get("LOG_LEVEL", "INFO"))
+# Celery workers log through LOGGING too (same JSON lines, with task id and name) instead of their own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -10,6 +10,8 @@ DEBUG = False
 if "DJANGO_SECRET_KEY" not in os.environ:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)  # noqa: F405
+# Probes and the Prometheus scrape talk plain HTTP to gunicorn directly (nginx keeps these paths internal).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -1,0 +1,59 @@
+"""/healthz, /readyz and /metrics under the production settings, served by gunicorn (issue 16, point 2).
+
+/readyz is tried against an unreachable Redis and an unreachable PostgreSQL by pointing the server at a closed port:
+the machine's shared services are never stopped.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from django.db import connection
+
+from tests.processes import closed_port_url, database_url, gunicorn, production_env
+
+
+@pytest.fixture
+def server_env(transactional_db):
+    return production_env(DATABASE_URL=database_url(connection.settings_dict["NAME"]))
+
+
+def test_health_readiness_and_metrics_answer_under_production_settings(server_env, celery_worker_process, terminal):
+    with gunicorn(server_env) as url:
+        health = httpx.get(url + "/healthz")
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+        assert health.json()["version"] == httpx.get(url + "/api/v1/version").json()["version"]
+
+        ready = httpx.get(url + "/readyz", timeout=15)
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"] == {"database": "ok", "migrations": "ok", "redis": "ok", "celery": "ok"}
+
+        httpx.get(url + "/api/v1/devices/me")  # unsigned: refused with signature_required
+        text = httpx.get(url + "/metrics").text
+    assert 'myna_http_requests_total{method="GET",route="readyz",status="200"} 1.0' in text
+    assert 'myna_signed_call_refusals_total{code="signature_required"} 1.0' in text
+    assert "myna_http_request_duration_seconds_bucket" in text
+    assert 'myna_devices{state="online"}' in text and 'myna_devices{state="silent"}' in text
+    assert 'myna_celery_queue_depth{queue="celery"}' in text
+
+
+def test_readyz_is_503_when_redis_is_unreachable(server_env):
+    env = {**server_env, "REDIS_URL": closed_port_url(server_env["REDIS_URL"])}
+    with gunicorn(env) as url:
+        assert httpx.get(url + "/healthz").status_code == 200
+        ready = httpx.get(url + "/readyz", timeout=15)
+    assert ready.status_code == 503
+    checks = ready.json()["checks"]
+    assert checks["database"] == "ok" and checks["migrations"] == "ok"
+    assert checks["redis"] != "ok" and checks["celery"] != "ok"
+
+
+def test_readyz_is_503_when_postgresql_is_unreachable(server_env):
+    env = {**server_env, "DATABASE_URL": closed_port_url(server_env["DATABASE_URL"])}
+    with gunicorn(env) as url:
+        assert httpx.get(url + "/healthz").status_code == 200
+        ready = httpx.get(url + "/readyz", timeout=15)
+    assert ready.status_code == 503
+    checks = ready.json()["checks"]
+    assert checks["database"] != "ok" and checks["migrations"] != "ok"
+    assert checks["redis"] == "ok"
