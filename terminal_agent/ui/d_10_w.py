@@ -5,22 +5,34 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QDateEdit,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QToolButton,
-    QWidget,
 )
 
+from terminal_agent.core.formatting import validity_label
 from terminal_agent.core.search import SCOPE_LABEL, SearchCriteria, SearchPage, allowed_range, today_jst
 from terminal_agent.ui import screen_ids
-from terminal_agent.ui.widgets import Screen, button, error_label, show_error
+from terminal_agent.ui.theme import COLORS, SIZE, SPACE
+from terminal_agent.ui.widgets import (
+    Card,
+    ErrorNotice,
+    FormField,
+    Screen,
+    button,
+    header_button,
+    show_error,
+    text_label,
+)
+
+EMPTY_TEXT = "検索期間内の資格確認結果はありません。"
 
 PAGING = [("first", "<<", "最初のページ"), ("previous", "<", "前のページ"), ("next", ">", "次のページ"), ("last", ">>", "最後のページ")]
 
@@ -38,11 +50,9 @@ class ResultSearchScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__(show_back=True)
-        self.details_button = QToolButton()
-        self.details_button.setText("▽")
-        self.details_button.setAccessibleName("詳細設定")
+        self.details_button = header_button("▽ 詳細設定", accessible="詳細設定", tooltip="詳細設定 (検索期間・対象端末)")
         self.details_button.setCheckable(True)
-        self.details_button.toggled.connect(lambda shown: self.details.setVisible(shown))
+        self.details_button.toggled.connect(self._details_toggled)
         self.header_right.addWidget(self.details_button)
 
         self.table = QTableWidget(0, 3)
@@ -55,40 +65,59 @@ class ResultSearchScreen(Screen):
         self.table.setCornerButtonEnabled(False)
         self.table.cellClicked.connect(lambda row, _col: self._open(row))
         self.table.cellActivated.connect(lambda row, _col: self._open(row))  # Enter on a row (T28)
+        self.table.verticalHeader().setDefaultSectionSize(SIZE.button)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        header = self.table.horizontalHeader()
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)  # 資格確認日時 on one line
         self.body.addWidget(self.table, 1)
-        self.error = error_label()
+        self.empty = text_label(EMPTY_TEXT, "empty")
+        self.empty.setObjectName("searchEmpty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.hide()
+        self.body.addWidget(self.empty)
+        self.error = ErrorNotice()
         self.body.addWidget(self.error)
 
-        paging = QHBoxLayout()
-        self.paging_buttons: dict[str, QToolButton] = {}
-        for key, text, name in PAGING:
-            widget = QToolButton()
-            widget.setText(text)
-            widget.setAccessibleName(name)
-            widget.setToolTip(name)
-            widget.clicked.connect(lambda _=False, k=key: self.page_requested.emit(k))
-            paging.addWidget(widget)
-            self.paging_buttons[key] = widget
-        self.body.addLayout(paging)
-
-        self.details = QWidget()
-        form = QFormLayout(self.details)
+        # ▽ 詳細設定 opens at the bottom of the screen, as in the manual (P.11)
+        self.details = Card("詳細設定")
+        self.details.setObjectName("searchDetails")
+        dates = QHBoxLayout()
+        dates.setSpacing(SPACE.m)
         self.date_from = QDateEdit()
         self.date_to = QDateEdit()
-        for edit, name in ((self.date_from, "開始日"), (self.date_to, "終了日")):
+        for index, (edit, name) in enumerate(((self.date_from, "開始日"), (self.date_to, "終了日"))):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy/MM/dd")
             edit.setAccessibleName(name)
-            form.addRow(name, edit)
+            edit.setMinimumWidth(220)
+            if index:
+                dates.addWidget(text_label("〜", wrap=False))
+            dates.addWidget(FormField(name, edit), 1)
+        self.details.content.addLayout(dates)
+        self.details.add(text_label("資格確認結果検索は前月1日から検索日当日までを指定することができます。", "caption"))
         self.this_device_only = QCheckBox(SCOPE_LABEL)
         self.this_device_only.setAccessibleName(SCOPE_LABEL)
         self.this_device_only.setChecked(True)
-        form.addRow(self.this_device_only)
+        self.details.add(self.this_device_only)
         self.search_button = button("検索", primary=True)
+        self.search_button.setMinimumWidth(200)
+        self.details.add(self.search_button)
         self.search_button.clicked.connect(self._search)
-        form.addRow(self.search_button)
         self.details.setVisible(False)
         self.body.addWidget(self.details)
+
+        self.paging_buttons: dict[str, QPushButton] = {}
+        for key, text, name in PAGING:
+            widget = button(text, name)
+            widget.setAutoDefault(False)
+            widget.setToolTip(name)
+            widget.setMinimumWidth(96)
+            widget.clicked.connect(lambda _=False, k=key: self.page_requested.emit(k))
+            self.add_action(widget)
+            self.paging_buttons[key] = widget
         self.row_ids: list[str] = []
 
     def reset(self) -> SearchCriteria:
@@ -102,6 +131,7 @@ class ResultSearchScreen(Screen):
         self.this_device_only.setChecked(True)
         self.details_button.setChecked(False)
         show_error(self.error, None)
+        self.empty.hide()
         return criteria
 
     def criteria(self) -> SearchCriteria:
@@ -112,6 +142,11 @@ class ResultSearchScreen(Screen):
     def _search(self) -> None:
         self.search_requested.emit(self.criteria())
 
+    def _details_toggled(self, shown: bool) -> None:
+        self.details.setVisible(shown)
+        if shown:
+            self.date_from.setFocus()
+
     def show_page(self, page: SearchPage) -> None:
         show_error(self.error, None)
         self.table.setRowCount(len(page.rows))
@@ -120,7 +155,10 @@ class ResultSearchScreen(Screen):
             for column, text in enumerate((row.checked_at, row.name, row.validity)):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
+                if column == 2 and text == validity_label(False):
+                    item.setForeground(QColor(COLORS.error))  # 資格無効 stands out in the list
                 self.table.setItem(index, column, item)
+        self.empty.setVisible(not page.rows)
         for key, widget in self.paging_buttons.items():
             widget.setEnabled(page.has(key))
         if page.rows:

@@ -6,7 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QTextBrowser
 
 from terminal_agent.ui import screen_ids
-from terminal_agent.ui.widgets import Screen, button
+from terminal_agent.ui.widgets import Screen, button, text_label
 
 TERMS_TEXT = """資格確認限定型オンライン資格確認等システム 利用規約
 
@@ -26,14 +26,16 @@ class TermsScreen(Screen):
     accepted = Signal()
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(width=960)
+        self.body.addWidget(text_label("利用規約の内容を確認後、利用規約に同意する場合は、同意して利用開始をクリックしてください。", "muted"))
         self.text = QTextBrowser()
         self.text.setPlainText(TERMS_TEXT)
         self.text.setAccessibleName("利用規約の本文")
         self.body.addWidget(self.text, 1)
         self.accept_button = button("同意して利用開始", primary=True)
+        self.accept_button.setMinimumWidth(280)
         self.accept_button.clicked.connect(self.accepted)
-        self.body.addWidget(self.accept_button)
+        self.add_action(self.accept_button)
 
     def entered(self) -> None:
         self.accept_button.setFocus()

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from PySide6.QtCore import QLocale
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
@@ -184,6 +185,7 @@ QToolButton[variant="header"] {{
 }}
 QToolButton[variant="header"]:hover {{ background: {c.primary}; }}
 QToolButton[variant="header"]:pressed {{ background: {c.primary_pressed}; }}
+QToolButton[variant="header"]:checked {{ background: {c.primary}; border-color: {c.on_dark}; }}
 QToolButton[variant="header"]:focus {{ border: 3px solid {c.focus}; }}
 QToolButton[variant="header"]:disabled {{ color: {c.on_dark_disabled}; background: transparent; border-color: transparent; }}
 QToolButton[variant="header"]::menu-indicator {{ image: none; width: 0; }}
@@ -224,7 +226,6 @@ QLabel[role="pinDots"] {{ font-size: {t.pin_dots}px; color: {c.primary}; }}
 
 /* cards, notices, banners */
 QFrame[role="card"] {{ background: {c.white}; border: 1px solid {c.divider}; border-radius: {z.radius_m}px; }}
-QFrame[role="card"] QLabel, QFrame[role="card"] QCheckBox {{ background: transparent; }}
 QLabel[role="rowLabel"] {{ color: {c.text_muted}; }}
 QLabel[role="rowValue"] {{ font-weight: bold; }}
 QFrame[role="notice"] {{ border-radius: {z.radius_s}px; border: none; border-left: 6px solid {c.info}; background: {c.info_soft}; }}
@@ -294,12 +295,29 @@ QLineEdit, QDateEdit, QComboBox {{
 QLineEdit:focus, QDateEdit:focus, QComboBox:focus {{ border: 3px solid {c.primary}; padding: 0 {s.m - 2}px; }}
 QLineEdit[invalid="true"] {{ border: 3px solid {c.error}; padding: 0 {s.m - 2}px; }}
 QDateEdit::drop-down, QComboBox::drop-down {{ width: {z.touch}px; border: none; }}
+QDateEdit::down-arrow {{ image: url({icon_path("calendar")}); width: 28px; height: 28px; }}
+QCalendarWidget QToolButton {{ color: {c.text}; min-width: {z.touch}px; }}
+QCalendarWidget QAbstractItemView {{ selection-background-color: {c.primary}; selection-color: {c.on_dark}; }}
 QCheckBox {{ spacing: {s.m}px; min-height: {z.touch}px; background: transparent; }}
 QCheckBox::indicator {{
     width: 32px; height: 32px; border: 2px solid {c.control_border}; border-radius: {z.radius_s // 2}px; background: {c.white};
 }}
 QCheckBox::indicator:checked {{ background: {c.primary}; border-color: {c.primary}; image: url({icon_path("check")}); }}
 QCheckBox:focus {{ color: {c.primary}; }}
+QCheckBox[variant="switch"] {{ font-weight: bold; }}
+QCheckBox[variant="switch"]::indicator {{
+    width: 64px; height: 36px; border: none; background: transparent; image: url({icon_path("switch-off")});
+}}
+QCheckBox[variant="switch"]::indicator:checked {{ image: url({icon_path("switch-on")}); background: transparent; }}
+QPushButton[variant="row"], QPushButton[variant="rowDanger"] {{
+    text-align: left; min-height: 64px; padding: 0 {s.m}px; border: none; border-radius: 0;
+    border-bottom: 1px solid {c.divider}; background: transparent; color: {c.text};
+}}
+QPushButton[variant="rowDanger"] {{ color: {c.error}; }}
+QPushButton[variant="row"]:hover, QPushButton[variant="rowDanger"]:hover {{ background: {c.primary_soft}; }}
+QPushButton[variant="row"]:focus, QPushButton[variant="rowDanger"]:focus {{ border: 3px solid {c.focus_dark}; }}
+QFrame#switchRow {{ border: none; border-bottom: 1px solid {c.divider}; }}
+QLabel[role="empty"] {{ color: {c.text_muted}; font-size: {t.heading}px; }}
 QTextBrowser {{
     background: {c.white}; border: 1px solid {c.divider}; border-radius: {z.radius_m}px; padding: {s.m}px;
 }}
@@ -309,6 +327,7 @@ QTableWidget, QTableView {{
     background: {c.white}; border: 1px solid {c.divider}; border-radius: {z.radius_m}px; gridline-color: {c.divider};
     selection-background-color: {c.primary_soft}; selection-color: {c.text}; alternate-background-color: {c.surface};
 }}
+QTableWidget::item, QTableView::item {{ padding: 0 {s.m}px; }}
 QHeaderView::section {{
     background: {c.white}; color: {c.text_muted}; font-weight: bold; border: none;
     border-bottom: 2px solid {c.divider}; padding: {s.s}px {s.m}px; min-height: {z.touch}px;
@@ -398,6 +417,7 @@ def apply_theme(app: QApplication) -> None:
     load_fonts()
     if app.property("mynaTheme"):
         return
+    QLocale.setDefault(QLocale(QLocale.Language.Japanese, QLocale.Country.Japan))  # calendars, numbers
     app.setStyle(QStyleFactory.create("Fusion"))
     app.setFont(app_font())
     app.setPalette(palette())

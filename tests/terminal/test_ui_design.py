@@ -268,3 +268,45 @@ def test_method_buttons_are_large_tiles_with_pictures(qtbot, window):
     window.core.set_visual_check(False)
     window.methods.set_methods(window.core.method_choices())
     assert SWITCH_TO_VISUAL_TEXT in window.methods.help.accessibleName()  # staff read how to switch here
+
+
+def test_registration_errors_show_inline_and_mark_the_field(qtbot, window):
+    screen = window.registration
+    window.go(screen)
+    screen.show_errors({"institution_code": ["機関コードを入力してください。"]}, "登録できませんでした。")
+    field = screen.fields["institution_code"]
+    assert field.error.isVisible() and field.error.text() == "機関コードを入力してください。"
+    assert screen.institution_code.property("invalid") == "true"
+    assert screen.general_error.isVisible() and screen.general_error.tone == "error"
+    assert [m.text() for m in screen.findChildren(QLabel, "requiredMark")] == ["必須"] * 4
+    screen.show_errors({})
+    assert not field.error.isVisible() and screen.institution_code.property("invalid") == "false"
+    assert in_view(screen.submit_button, window)  # 登録する stays in the action bar
+
+
+def test_search_list_marks_invalid_rows_and_says_when_empty(qtbot, window):
+    from types import SimpleNamespace
+
+    screen = window.search
+    screen.reset()
+    window.go(screen)
+    rows = [SimpleNamespace(id="1", checked_at="2025年03月24日 12時00分", name="佐藤 一子", validity="資格無効")]
+    screen.show_page(SimpleNamespace(rows=rows, has=lambda _key: False))
+    assert screen.table.item(0, 2).foreground().color().name() == theme.COLORS.error
+    assert not screen.empty.isVisible()
+    screen.show_page(SimpleNamespace(rows=[], has=lambda _key: False))
+    assert screen.empty.isVisible() and screen.table.rowCount() == 0
+    qtbot.mouseClick(screen.details_button, Qt.MouseButton.LeftButton)
+    assert screen.details.isVisible()
+
+
+def test_security_settings_lists_the_manual_items_in_order_with_a_switch(qtbot, window):
+    screen = window.security
+    window.go(screen)
+    texts = [b.text() for b in screen.items.values()]
+    assert texts == ["資格確認結果検索", "アカウントパスワード設定", "ログインパスコード設定", "デバイス登録解除", "ログアウト"]
+    assert screen.items["deregister"].property("variant") == "rowDanger"
+    toggled = []
+    screen.visual_toggled.connect(toggled.append)
+    qtbot.mouseClick(screen.visual_toggle, Qt.MouseButton.LeftButton, pos=QPoint(8, 8))
+    assert toggled == [True]
