@@ -7,6 +7,7 @@ runs a full check and searches the lines for the person's name, the PIN and the 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import structlog
@@ -19,15 +20,32 @@ SHARED_PROCESSORS: list[Any] = [
 ]
 
 
+def structured_formatter(fmt: str = "json") -> logging.Formatter:
+    """The formatter of every handler: stdlib records and structlog events alike, as JSON or console lines."""
+    renderer = (
+        structlog.dev.ConsoleRenderer(colors=False)
+        if fmt == "console"
+        else structlog.processors.JSONRenderer(ensure_ascii=False)
+    )
+    return structlog.stdlib.ProcessorFormatter(
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        foreign_pre_chain=SHARED_PROCESSORS,
+    )
+
+
 def logging_config(fmt: str = "json", level: str = "INFO") -> dict[str, Any]:
     """The ``LOGGING`` dict for Django settings (and gunicorn's ``logconfig_dict``); configures structlog too.
 
-    ``fmt`` is ``json`` (JSON lines, the default) or ``console`` (coloured key=value lines for a developer).
+    ``fmt`` is ``json`` (JSON lines, the default) or ``console`` (key=value lines for a developer's terminal).
     """
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
             structlog.stdlib.filter_by_level,
+            *SHARED_PROCESSORS,
             structlog.stdlib.PositionalArgumentsFormatter(),
             structlog.processors.StackInfoRenderer(),
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
@@ -36,25 +54,10 @@ def logging_config(fmt: str = "json", level: str = "INFO") -> dict[str, Any]:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    renderer = (
-        structlog.dev.ConsoleRenderer(colors=False)
-        if fmt == "console"
-        else structlog.processors.JSONRenderer(ensure_ascii=False)
-    )
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {
-            "structured": {
-                "()": structlog.stdlib.ProcessorFormatter,
-                "processors": [
-                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info,
-                    renderer,
-                ],
-                "foreign_pre_chain": SHARED_PROCESSORS,
-            },
-        },
+        "formatters": {"structured": {"()": "server.ops.logs.structured_formatter", "fmt": fmt}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {

@@ -18,18 +18,29 @@ MSG_NETWORK_DOWN = "サーバーに接続できません。ネットワーク接
 MSG_TIMEOUT = "サーバーからの応答がありません。しばらく待ってから、もう一度お試しください。"
 MSG_BAD_RESPONSE = "サーバーから想定外の応答がありました。管理者にお問い合わせください。"
 # Codes that mean this tablet is no longer registered: the terminal returns to its 未登録 state (S03).
+REQUEST_ID_HEADER = "X-Request-Id"
 DEREGISTERED_CODES = frozenset({"device_retired", "device_deregistered", "unknown_device"})
 
 
 class ApiFailure(Exception):
     """A call that did not succeed; ``message`` is Japanese and fit for a screen."""
 
-    def __init__(self, code: str, message: str, http_status: int = 0, fields: dict[str, list[str]] | None = None):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        http_status: int = 0,
+        fields: dict[str, list[str]] | None = None,
+        request_id: str = "",
+    ):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.http_status = http_status
         self.fields = fields or {}
+        # The server's X-Request-Id of the failed call (empty when no answer came): error dialogs show it so that
+        # support can find the call in the server's logs.
+        self.request_id = request_id
 
     @property
     def is_network(self) -> bool:
@@ -117,12 +128,17 @@ class ApiClient:
         if response.is_success and isinstance(body, dict):
             return body
         error = body.get("error") if isinstance(body, dict) else None
+        request_id = response.headers.get(REQUEST_ID_HEADER, "")
         if isinstance(error, dict) and error.get("code"):
             raise ApiFailure(
                 str(error["code"]), str(error.get("message") or MSG_BAD_RESPONSE), response.status_code,
-                error.get("fields") or {},
+                error.get("fields") or {}, request_id,
             )
-        raise ApiFailure("bad_response", MSG_BAD_RESPONSE, response.status_code)
+        raise ApiFailure("bad_response", MSG_BAD_RESPONSE, response.status_code, request_id=request_id)
+
+    # --- server ---------------------------------------------------------------------------------------------------
+    def server_version(self) -> dict[str, Any]:
+        return self._request("GET", "/api/v1/version", signed=False)
 
     # --- devices --------------------------------------------------------------------------------------------------
     def register(self, payload: dict[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from terminal_agent.core import formatting, passcode
 from terminal_agent.core.api_client import ApiClient, ApiFailure
 from terminal_agent.core.check_flow import CheckFlow, CheckService, Method
 from terminal_agent.core.readers import PcscReaderProvider, ReaderProvider
-from terminal_agent.core.registration import RegistrationForm, registration_payload, validate
+from terminal_agent.core.registration import APP_VERSION, RegistrationForm, registration_payload, validate
 from terminal_agent.core.search import ResultSearch, SearchCriteria, SearchPage
 from terminal_agent.core.store import LocalStore
 from terminal_agent.core.sync import SyncRelay, SyncReport
@@ -44,11 +44,26 @@ MSG_NO_SERVER = "サーバーのURLが設定されていません。"
 class RegistrationFailed(Exception):
     """T02 errors: ``fields`` for the inputs, ``message`` for the dialog."""
 
-    def __init__(self, message: str, fields: dict[str, list[str]] | None = None, code: str = "validation_error"):
+    def __init__(
+        self,
+        message: str,
+        fields: dict[str, list[str]] | None = None,
+        code: str = "validation_error",
+        request_id: str = "",
+    ):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
         self.code = code
+        self.request_id = request_id  # the server call's X-Request-Id, for support (ApiFailure.request_id)
+
+
+@dataclass(frozen=True)
+class Versions:
+    """What ⚙ → ライセンス shows: this app's version and the clinic server's (empty when it cannot be asked)."""
+
+    app: str
+    server: str
 
 
 @dataclass
@@ -170,7 +185,7 @@ class TerminalCore:
         try:
             answer = self.api.register(payload)
         except ApiFailure as failure:
-            raise RegistrationFailed(failure.message, failure.fields, failure.code) from failure
+            raise RegistrationFailed(failure.message, failure.fields, failure.code, failure.request_id) from failure
         with self._lock:
             self.store.put_secret(DEVICE_KEY_SECRET, private_key_to_bytes(key))
             self.store.set_setting("registration.device_id", answer["device_id"])
@@ -277,6 +292,17 @@ class TerminalCore:
 
     def result_document(self, result_id: str) -> dict[str, Any]:
         return self._guarded(lambda: self.api.get_result(result_id))["result"]
+
+    # --- versions (issue 16) ---------------------------------------------------------------------------------------
+    def versions(self) -> Versions:
+        """This app's version and the server's (``GET /api/v1/version``); blocking, one short unsigned call."""
+        server = ""
+        if self.server_url:
+            try:
+                server = str(self.api.server_version().get("version", ""))
+            except ApiFailure:
+                log.info("server version unavailable")
+        return Versions(app=APP_VERSION, server=server)
 
     # --- deregistration (T12) --------------------------------------------------------------------------------------
     def deregister(self) -> None:

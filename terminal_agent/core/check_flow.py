@@ -108,6 +108,7 @@ class CheckFailure(Exception):
     code: str = ""
     title: str = ""
     tries_left: int | None = None
+    request_id: str = ""  # the server call's X-Request-Id, for support (ApiFailure.request_id)
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.code}"
@@ -139,9 +140,12 @@ def card_failure(exc: Exception, card: Any | None = None) -> CheckFailure:
 
 def api_failure(failure: ApiFailure) -> CheckFailure:
     if failure.code == INSURANCE_UNREGISTERED_CODE:
-        return CheckFailure("insurance_unregistered", failure.message, failure.code, INSURANCE_UNREGISTERED_TITLE)
+        return CheckFailure(
+            "insurance_unregistered", failure.message, failure.code, INSURANCE_UNREGISTERED_TITLE,
+            request_id=failure.request_id,
+        )
     kind = "network" if failure.is_network else "service"
-    return CheckFailure(kind, failure.message, failure.code)
+    return CheckFailure(kind, failure.message, failure.code, request_id=failure.request_id)
 
 
 class CheckService:

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import platform
 from dataclasses import dataclass
+from importlib import metadata
 from typing import Any
 
 from contracts.checkdigits import is_valid_institution_code
 
-APP_VERSION = "0.1.0"
+
+
+def installed_version() -> str:
+    """This app's version from its package metadata (pyproject.toml; the PyInstaller bundle carries it too)."""
+    try:
+        return metadata.version("myna-clinic")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+APP_VERSION = installed_version()
 
 FIELD_LABELS = {
     "institution_code": "機関コード",
