@@ -10,7 +10,6 @@ from typing import Any
 from contracts.checkdigits import is_valid_institution_code
 
 
-
 def installed_version() -> str:
     """This app's version from its package metadata (pyproject.toml; the PyInstaller bundle carries it too)."""
     try:

@@ -200,10 +200,20 @@ class MainWindow(QMainWindow):
         screen.entered()
 
     def dialog(
-        self, title: str, text: str, buttons: list | None = None, on_finished: Any = None, *, kind: str = "info"
+        self,
+        title: str,
+        text: str,
+        buttons: list | None = None,
+        on_finished: Any = None,
+        *,
+        kind: str = "info",
+        request_id: str = "",
     ) -> QMessageBox:
-        """A dialog of ``kind`` info / success / question / warning / error (its icon; never info for an error)."""
-        return message_box(self, title, text, buttons=buttons or OK, on_finished=on_finished, kind=kind)
+        """A dialog of ``kind`` info / success / question / warning / error (its icon; never info for an error);
+        ``request_id`` of a failed server call is shown for support."""
+        return message_box(
+            self, title, text, buttons=buttons or OK, on_finished=on_finished, kind=kind, request_id=request_id
+        )
 
     def show_start(self) -> None:
         start = self.core.start_screen()
@@ -242,7 +252,7 @@ class MainWindow(QMainWindow):
     def _registration_failed(self, error: Exception) -> None:
         if isinstance(error, RegistrationFailed):
             self.registration.show_errors(error.fields, error.message)
-            self.dialog("エラー", error.message, kind="error")
+            self.dialog("エラー", error.message, kind="error", request_id=error.request_id)
         else:
             log.error("registration failed: %s", type(error).__name__)
             self.dialog("エラー", "登録できませんでした。もう一度お試しください。", kind="error")
@@ -327,17 +337,21 @@ class MainWindow(QMainWindow):
             error = CheckFailure("card", "マイナンバーカードの読み取りに失敗しました。もう一度お試しください。")
         if error.kind == "insurance_unregistered":
             text = f"{error.message}\n\nエラーコード:\n{error.code}"
-            self.dialog(error.title, text, CLOSE, lambda _b: self._back_to_methods(), kind="error")
+            self.dialog(
+                error.title, text, CLOSE, lambda _b: self._back_to_methods(), kind="error", request_id=error.request_id
+            )
         elif error.kind == "pin_locked":
             self.dialog("暗証番号ロック", error.message, on_finished=lambda _b: self._back_to_methods(), kind="error")
         elif error.kind == "service" and error.code in ("device_retired", "device_deregistered", "unknown_device"):
             self._deregistered(error.message)
         elif flow is not None and flow.step is Step.PIN_ENTRY:
-            self.dialog("エラー", error.message, on_finished=lambda _b: self._show_step(error.message), kind="error")
+            self.dialog("エラー", error.message, on_finished=lambda _b: self._show_step(error.message), kind="error",
+                        request_id=error.request_id)
         elif flow is not None and flow.step is Step.FAILED:
-            self.dialog("エラー", error.message, on_finished=lambda _b: self._back_to_methods(), kind="error")
+            self.dialog("エラー", error.message, on_finished=lambda _b: self._back_to_methods(), kind="error",
+                        request_id=error.request_id)
         else:
-            self.dialog("エラー", error.message, kind="error")
+            self.dialog("エラー", error.message, kind="error", request_id=error.request_id)
 
     def _read_next(self) -> None:
         flow = self.flow

@@ -865,6 +865,9 @@ OK_CANCEL: list[ButtonSpec] = [("OK", QMessageBox.ButtonRole.AcceptRole), ("キ�
 CLOSE: list[ButtonSpec] = [("閉じる", QMessageBox.ButtonRole.AcceptRole)]
 
 
+MSG_REQUEST_ID = "問い合わせ番号: {request_id}"
+
+
 def message_box(
     parent: QWidget,
     title: str,
@@ -874,11 +877,15 @@ def message_box(
     on_finished: Callable[[str], None] | None = None,
     kind: str = "info",
     icon: QMessageBox.Icon | None = None,
+    request_id: str = "",
 ) -> QMessageBox:
     """A window-modal, non-blocking dialog (``open()``, never ``exec()``) with our icon for ``kind`` — ``info``,
     ``success``, ``question``, ``warning`` or ``error`` (never an information icon on an error) — and Japanese
     buttons only: ``(label, role)`` or ``(label, role, variant)``; the first is the default, an AcceptRole button is
-    primary unless a variant says ``danger``. The clicked button's text is reported to ``on_finished``."""
+    primary unless a variant says ``danger``. The clicked button's text is reported to ``on_finished``. A server
+    error's ``request_id`` (X-Request-Id) is added as a last line, so that support can find the call in the logs."""
+    if request_id:
+        text = f"{text}\n\n{MSG_REQUEST_ID.format(request_id=request_id)}"
     if icon is not None:  # the old keyword: map Qt's icon to our kind
         kind = {QMessageBox.Icon.Critical: "error", QMessageBox.Icon.Warning: "warning"}.get(icon, kind)
     icon_name, standard = DIALOG_KINDS[kind]

@@ -115,3 +115,32 @@ def test_api_failures_carry_the_request_id_and_versions_name_both_sides(clinic, 
                            use_keyring=False)
     assert offline.versions().server == ""
     offline.close()
+
+
+def test_the_error_dialog_shows_the_request_id_of_the_refused_call(qtbot, clinic, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from server.audit.models import AuditEvent
+    from terminal_agent.ui.app import build_main_window
+
+    core = TerminalCore(clinic.url, data_dir=tmp_path / "t", readers=InProcessReaderProvider(None), use_keyring=False)
+    window = build_main_window(core)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.mouseClick(window.terms.accept_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.current_screen() is window.registration)
+    screen = window.registration
+    qtbot.keyClicks(screen.institution_code, clinic.institution_code)
+    qtbot.keyClicks(screen.account_id, clinic.account_id)
+    qtbot.keyClicks(screen.password.edit, "Wrong#Pass1")
+    qtbot.keyClicks(screen.activation_code, clinic.activation_code())
+    qtbot.mouseClick(screen.submit_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.active_dialog is not None and window.active_dialog.isVisible(), timeout=30000)
+    text = window.active_dialog.text()
+    window.active_dialog.grab().save(str(tmp_path / "registration-error.png"))
+    assert text.splitlines()[-1].startswith("問い合わせ番号: ")
+    request_id = text.splitlines()[-1].removeprefix("問い合わせ番号: ")
+    # Support finds the call: the same id is in the server's audit trail (and its log line).
+    assert AuditEvent.objects.filter(request_id=uuid.UUID(request_id)).exists()
+    window.close()
+    core.close()
