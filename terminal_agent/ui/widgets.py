@@ -890,13 +890,7 @@ def message_box(
         kind = {QMessageBox.Icon.Critical: "error", QMessageBox.Icon.Warning: "warning"}.get(icon, kind)
     icon_name, standard = DIALOG_KINDS[kind]
     box = QMessageBox(parent)
-    box.setIcon(standard)  # icon() and the accessible alert follow the kind; then our drawing replaces Qt's
-    pixmap = icon_pixmap(icon_name, 56, parent.devicePixelRatioF() or 2.0)
-    icon_label = box.findChild(QLabel, "qt_msgboxex_icon_label")
-    if icon_label is not None:
-        icon_label.setPixmap(pixmap)
-    else:
-        box.setIconPixmap(pixmap)
+    box.setIcon(standard)  # icon() and the accessible alert follow the kind; our drawing replaces Qt's once shown
     box.setWindowTitle(title)
     box.setText(text)
     box.setTextFormat(Qt.TextFormat.PlainText)
@@ -911,7 +905,7 @@ def message_box(
         variant = spec[2] if len(spec) > 2 else ("primary" if role == QMessageBox.ButtonRole.AcceptRole else "secondary")
         widget = box.addButton(label, role)
         widget.setAccessibleName(label)
-        widget.setProperty("variant", variant)
+        set_style_property(widget, "variant", variant)  # already polished by the box's layout: polish again
         created.append(widget)
     box.setDefaultButton(created[0])
     rejecting = [b for b in created if box.buttonRole(b) == QMessageBox.ButtonRole.RejectRole]
@@ -928,7 +922,17 @@ def message_box(
     if hasattr(window, "active_dialog"):
         window.active_dialog = box  # tests and the scripted demo find the open dialog here
     box.open()
+    _draw_dialog_icon(box, icon_name, parent.devicePixelRatioF() or 2.0)
     return box
+
+
+def _draw_dialog_icon(box: QMessageBox, icon_name: str, ratio: float) -> None:
+    """Our icon in the box's icon label. Set after ``open()``: showing re-polishes the box and Qt puts its own
+    standard pixmap back; should the style change again later, Qt's icon of the same kind shows."""
+    icon_label = box.findChild(QLabel, "qt_msgboxex_icon_label")
+    if icon_label is not None:
+        icon_label.setPixmap(icon_pixmap(icon_name, 56, ratio))
+        icon_label.setFixedSize(56, 56)
 
 
 def menu_action(text: str, slot: Callable[[], None], *, checkable: bool = False, checked: bool = False) -> QAction:

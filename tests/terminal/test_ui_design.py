@@ -58,6 +58,7 @@ def window(qtbot, tmp_path):
     window = build_main_window(core)
     qtbot.addWidget(window)
     window.methods.set_methods(core.method_choices())
+    assert len(window.screens()) == window.stack.count() >= 11  # every screen built, so every one is checked
     window.resize(1280, 800)
     window.show()
     qtbot.waitExposed(window)
@@ -164,8 +165,7 @@ def test_copy_and_close_stay_in_view_without_scrolling(qtbot, window, width, hei
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_every_screen_fits_the_tablet_with_touch_sized_controls(qtbot, window, width, height):
     window.result.show_document(FULL, from_check=True)
-    for index in range(window.stack.count()):
-        screen = window.stack.widget(index)
+    for screen in window.screens():
         window.stack.setCurrentWidget(screen)
         settle(qtbot, window, width, height)
         assert screen.header.isVisible() and screen.screen_id_label.isVisible()
@@ -196,8 +196,7 @@ def visible_texts(widget) -> list[str]:
 def test_no_english_text_on_any_screen_or_menu(qtbot, window):
     window.result.show_document(FULL, from_check=True)
     words = set()
-    for index in range(window.stack.count()):
-        screen = window.stack.widget(index)
+    for screen in window.screens():
         window.stack.setCurrentWidget(screen)
         for text in visible_texts(screen):
             words |= set(re.findall(r"[A-Za-z]{2,}", text))
