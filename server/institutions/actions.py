@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,31 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from contracts.account_password import password_rule_errors  # the T09 rule, shared with the terminal
 from contracts.checkdigits import is_valid_institution_code
 from server.audit.actions import record_event
 from server.common.errors import ApiError
 from server.common.jst import format_jst
 from server.institutions.models import LOCKOUT, MAX_FAILED_ATTEMPTS, AppAccount, Institution, StaffMembership
-
-PASSWORD_SYMBOLS = "`~!@#$%^&*_{}[]|:;'<>,.?-()/"
-_ALLOWED_PASSWORD = re.compile(r"^[A-Za-z0-9" + re.escape(PASSWORD_SYMBOLS) + r"]+$")
-PASSWORD_RULE_MESSAGE = (
-    "パスワードは8〜20文字で、英大文字・英小文字・数字・記号（" + " ".join(PASSWORD_SYMBOLS) + "）を"
-    "それぞれ1文字以上含めてください。それ以外の文字は使用できません。"
-)
-
-
-def password_rule_errors(password: str) -> list[str]:
-    """The T09 rule: 8–20 characters, at least one upper, lower, digit and listed symbol; nothing else."""
-    ok = (
-        8 <= len(password) <= 20
-        and _ALLOWED_PASSWORD.match(password) is not None
-        and any(c.isascii() and c.isupper() for c in password)
-        and any(c.isascii() and c.islower() for c in password)
-        and any(c.isascii() and c.isdigit() for c in password)
-        and any(c in PASSWORD_SYMBOLS for c in password)
-    )
-    return [] if ok else [PASSWORD_RULE_MESSAGE]
 
 
 def validate_account_password(password: str) -> None:

@@ -20,6 +20,10 @@ MSG_BAD_RESPONSE = "サーバーから想定外の応答がありました。管
 # Codes that mean this tablet is no longer registered: the terminal returns to its 未登録 state (S03).
 REQUEST_ID_HEADER = "X-Request-Id"
 DEREGISTERED_CODES = frozenset({"device_retired", "device_deregistered", "unknown_device"})
+# T30: an unreachable server must be noticed in seconds, not after the 15 s read timeout (a refused connection is
+# immediate; a silent network is cut off here).
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 15.0
 
 
 class ApiFailure(Exception):
@@ -66,14 +70,19 @@ class ApiClient:
         device_id: str | None = None,
         key: Ed25519PrivateKey | None = None,
         identity_loader: Callable[[], tuple[str | None, Ed25519PrivateKey | None]] | None = None,
-        timeout: float = 15.0,
+        timeout: float = READ_TIMEOUT,
+        connect_timeout: float = CONNECT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
+        on_reachability: Callable[[bool], None] | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.device_id = device_id
         self.key = key
         self.timeout = timeout
+        self.connect_timeout = connect_timeout
         self.transport = transport
+        # Told after every call whether the server answered at all (T30: the connectivity state follows real calls).
+        self.on_reachability = on_reachability
         self._identity_loader = identity_loader
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
@@ -84,7 +93,11 @@ class ApiClient:
             if self._client is None:
                 import httpx  # first request, not at start-up
 
-                self._client = httpx.Client(base_url=self.base_url, timeout=self.timeout, transport=self.transport)
+                self._client = httpx.Client(
+                    base_url=self.base_url,
+                    timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+                    transport=self.transport,
+                )
             return self._client
 
     def close(self) -> None:
@@ -118,9 +131,13 @@ class ApiClient:
         try:
             response = self.http().request(method, path, **kwargs)
         except httpx.TimeoutException as exc:
+            self._reachable(False)
             raise ApiFailure(NETWORK_DOWN, MSG_TIMEOUT) from exc
         except httpx.TransportError as exc:
+            self._reachable(False)
             raise ApiFailure(NETWORK_DOWN, MSG_NETWORK_DOWN) from exc
+        # A proxy's 502/504 means the clinic server itself is out of reach.
+        self._reachable(response.status_code not in (502, 504))
         try:
             body = response.json()
         except ValueError:
@@ -140,6 +157,10 @@ class ApiClient:
     def server_version(self) -> dict[str, Any]:
         return self._request("GET", "/api/v1/version", signed=False)
 
+    def _reachable(self, answered: bool) -> None:
+        if self.on_reachability is not None:
+            self.on_reachability(answered)
+
     # --- devices --------------------------------------------------------------------------------------------------
     def register(self, payload: dict[str, Any]) -> dict[str, Any]:
         return self._request("POST", "/api/v1/devices/register", signed=False, json=payload)
@@ -149,6 +170,36 @@ class ApiClient:
 
     def deregister(self) -> dict[str, Any]:
         return self._request("POST", "/api/v1/devices/me/deregister", json={})
+
+    def heartbeat(self, *, app_version: str = "", reader_name: str = "") -> dict[str, Any]:
+        body = {k: v for k, v in (("app_version", app_version), ("reader_name", reader_name)) if v}
+        return self._request("POST", "/api/v1/devices/me/heartbeat", json=body)
+
+    def ping(self) -> dict[str, Any]:
+        return self._request("GET", "/api/v1/ping", signed=False)
+
+    # --- app account (T09, T13) -----------------------------------------------------------------------------------
+    def account_login(self, account_id: str, password: str) -> dict[str, Any]:
+        return self._request("POST", "/api/v1/accounts/login", json={"account_id": account_id, "password": password})
+
+    def change_account_password(self, account_id: str, current: str, new: str) -> dict[str, Any]:
+        body = {"account_id": account_id, "current_password": current, "new_password": new}
+        return self._request("POST", "/api/v1/accounts/password", json=body)
+
+    # --- notices, documents, releases (T01, T04, T06, T14) --------------------------------------------------------
+    def notices(self, *, unread_only: bool = False) -> dict[str, Any]:
+        return self._request("GET", "/api/v1/notices", params={"unread": "1" if unread_only else "0"})
+
+    def mark_notice_read(self, notice_id: int) -> dict[str, Any]:
+        return self._request("POST", f"/api/v1/notices/{int(notice_id)}/read", json={})
+
+    def document(self, kind: str) -> dict[str, Any]:
+        """Signed once registered (verified as usual); unsigned before, so 利用規約 shows at first launch (T01)."""
+        device_id, key = self.identity()
+        return self._request("GET", f"/api/v1/documents/{kind}", signed=bool(device_id and key))
+
+    def latest_release(self, current: str) -> dict[str, Any]:
+        return self._request("GET", "/api/v1/app-release/latest", params={"current": current})
 
     # --- results --------------------------------------------------------------------------------------------------
     def post_results(self, items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -166,3 +217,12 @@ class ApiClient:
 
     def query_qualification(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._request("POST", "/sandbox/onshi/v1/qualifications", json=body)
+
+    def registration_terms(self) -> dict[str, Any]:
+        return self._request("GET", "/sandbox/onshi/v1/registrations/terms")
+
+    def request_registration(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._request("POST", "/sandbox/onshi/v1/registrations", json=body)
+
+    def registration(self, registration_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/sandbox/onshi/v1/registrations/{registration_id}")

@@ -3,31 +3,38 @@
 Typical use (the UI gateway runs the blocking ones off the UI thread)::
 
     core = TerminalCore("http://clinic:8000", readers=InProcessReaderProvider(virtual_card))
-    core.start_screen()                    # "terms" | "passcode_setup" | "login"
-    core.accept_terms()                    # T01
+    core.start_screen()                    # "terms" | "passcode_setup" | "system_login" | "login"
+    core.document("terms"); core.accept_terms(version)   # T01 (the server's version, cached for offline)
     core.register(RegistrationForm(...))   # T02, raises RegistrationFailed
     core.set_passcode("1111", "1111")      # T03
     core.login("1111")                     # T14
     flow = core.start_check(Method.PIN, consent_specific_diseases=False)
     flow.confirm(); flow.enter_pin("1234"); outcome = flow.read(); flow.next()
     core.result_view(outcome.document)     # T21 sections
+    core.startup()                         # after login: 利用規約 to accept again, バージョン更新, unread お知らせ
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from terminal_agent.core import formatting, passcode
+from terminal_agent.core.account import Account, SignedIn
 from terminal_agent.core.api_client import ApiClient, ApiFailure
-from terminal_agent.core.check_flow import CheckFlow, CheckService, Method
-from terminal_agent.core.readers import PcscReaderProvider, ReaderProvider
+from terminal_agent.core.check_flow import MSG_OFFLINE_CHECK, CheckFailure, CheckFlow, CheckService, Method
+from terminal_agent.core.connectivity import OFFLINE_INTERVAL, ONLINE_INTERVAL, Connectivity
+from terminal_agent.core.documents import TERMS, Document, Documents
+from terminal_agent.core.insurance import InsuranceRegistration
+from terminal_agent.core.notices import Notice, NoticeList, Notices
+from terminal_agent.core.readers import PcscReaderProvider, ReaderProvider, ReaderWatch
 from terminal_agent.core.registration import APP_VERSION, RegistrationForm, registration_payload, validate
-from terminal_agent.core.search import ResultSearch, SearchCriteria, SearchPage
+from terminal_agent.core.release import MSG_REQUIRED, ReleaseInfo, Releases
+from terminal_agent.core.search import ResultSearch, SearchCriteria, SearchPage, window_start_utc
 from terminal_agent.core.store import LocalStore
 from terminal_agent.core.sync import SyncRelay, SyncReport
 
@@ -74,6 +81,24 @@ class Registration:
     server_url: str
 
 
+@dataclass(frozen=True)
+class TerminalStatus:
+    """The status strip (T30): reachability of the server (None until known) and results waiting to be sent."""
+
+    online: bool | None
+    pending: int
+
+
+@dataclass(frozen=True)
+class StartupPlan:
+    """What comes between login and 認証方法選択 (T14), in the manual's order: a newer 利用規約 to accept again (T01),
+    バージョン更新 (only when a newer version is published), the unread お知らせ (T04; empty: the list is skipped)."""
+
+    terms: Document | None
+    release: ReleaseInfo | None
+    notices: list[Notice]
+
+
 class TerminalCore:
     """Made in a few milliseconds: only the SQLite settings are opened. The device key (keyring, cryptography), httpx
     and the card readers are loaded on first use or by ``preload()``, after the first screen is painted (issue 12)."""
@@ -88,19 +113,37 @@ class TerminalCore:
         card_factory: Any = None,
         transport: httpx.BaseTransport | None = None,
         use_keyring: bool = True,
+        app_version: str = APP_VERSION,
+        online_interval: float = ONLINE_INTERVAL,
+        offline_interval: float = OFFLINE_INTERVAL,
     ):
         self.store = store or LocalStore(data_dir, use_keyring=use_keyring)
         self.server_url = (server_url or self.store.get_setting("registration.server_url") or "").rstrip("/")
+        self.app_version = app_version
         self._transport = transport
         self._card_factory = card_factory
         self._lock = threading.RLock()
         self.logged_in = False
         self._readers = readers
+        self._status_listeners: list[Any] = []
+        self._next_heartbeat = 0.0
+        self.connectivity = Connectivity(self._probe, online_interval=online_interval, offline_interval=offline_interval)
         self.api = ApiClient(
-            self.server_url or "http://invalid.localhost", transport=transport, identity_loader=self._stored_identity
+            self.server_url or "http://invalid.localhost",
+            transport=transport,
+            identity_loader=self._stored_identity,
+            on_reachability=self.connectivity.report,
         )
-        self.sync = SyncRelay(self.store, self.api, on_deregistered=self._forget_registration)
-        self.search = ResultSearch(self.api)
+        self.sync = SyncRelay(
+            self.store, self.api, on_deregistered=self._forget_registration, on_round=lambda _r: self._status_changed()
+        )
+        self.search = ResultSearch(self.api, self.store, is_offline=lambda: self.connectivity.offline)
+        self.documents = Documents(self.api, self.store)
+        self.notices = Notices(self.api, self.store)
+        self.releases = Releases(self.api, self.store, app_version)
+        self.account = Account(self.api, self.store)
+        self.connectivity.add_listener(self._connectivity_changed)
+        self.store.purge_delivered(window_start_utc())  # results the search can no longer ask for leave the tablet
 
     @property
     def readers(self) -> ReaderProvider:
@@ -150,20 +193,73 @@ class TerminalCore:
         return bool(self.store.get_setting("passcode.hash"))
 
     def start_screen(self) -> str:
-        """T14: where the app opens: 利用規約 when not registered, passcode setup if missing, else passcode login."""
+        """T14: where the app opens: 利用規約 when not registered, passcode setup if missing, システムログイン after a
+        ログアウト (T13), else passcode login."""
         if not self.is_registered():
             return "terms"
         if not self.has_passcode():
             return "passcode_setup"
+        if self.account.logged_out:
+            return "system_login"
         return "login"
 
-    # --- T01 / T02 ------------------------------------------------------------------------------------------------
-    def accept_terms(self) -> None:
-        self.store.set_setting("terms.accepted_at", dt.datetime.now(dt.UTC).isoformat())
+    # --- T01 / T06: documents -----------------------------------------------------------------------------------------
+    def document(self, kind: str) -> Document:
+        """利用規約 / 個人情報の取り扱い / ライセンス: the server's version, or this tablet's copy offline.
+        Raises ``DocumentUnavailable`` when neither can be had."""
+        return self.documents.get(kind)
+
+    def accept_terms(self, version: str | None = None) -> None:
+        """同意して利用開始 / 同意する: the version shown (default: the last one read from the server)."""
+        if version is None:
+            kept = self.documents.cached(TERMS)
+            version = kept.version if kept else ""
+        self.documents.accept_terms(version)
 
     @property
     def terms_accepted(self) -> bool:
         return bool(self.store.get_setting("terms.accepted_at"))
+
+    def terms_to_accept(self) -> Document | None:
+        """A 利用規約 newer than the one accepted here (T01: consent is asked again at the next start)."""
+        return self.documents.terms_to_accept()
+
+    # --- T04 お知らせ, T14 バージョン更新 -------------------------------------------------------------------------------
+    def unread_notices(self) -> list[Notice]:
+        return self._guarded(self.notices.unread)
+
+    def all_notices(self) -> NoticeList:
+        return self._guarded(self.notices.all)
+
+    def mark_notice_read(self, notice_id: int) -> None:
+        self._guarded(lambda: self.notices.mark_read(notice_id))
+
+    def check_release(self) -> ReleaseInfo | None:
+        """The server's answer for this version; None when nothing is known (never asked, and offline)."""
+        try:
+            return self._guarded(self.releases.check)
+        except ApiFailure as failure:
+            if failure.is_network or failure.code == "not_registered":
+                return None
+            raise
+
+    @property
+    def update_required(self) -> bool:
+        """Below the minimum supported version: checks are blocked until the app is updated (T14)."""
+        return self.releases.update_required
+
+    def startup(self) -> StartupPlan:
+        """After login (and after 初期登録): what to show before 認証方法選択; offline, only what is kept here."""
+        terms = self.terms_to_accept()
+        release = self.check_release()
+        if release is not None and not release.update_available and not release.update_required:
+            release = None
+        try:
+            notices = self.unread_notices()
+        except ApiFailure as failure:
+            log.info("unread notices not available: %s", failure.code)
+            notices = []
+        return StartupPlan(terms, release, notices)
 
     def validate_registration(self, form: RegistrationForm) -> dict[str, list[str]]:
         return validate(form)
@@ -180,7 +276,8 @@ class TerminalCore:
         key = generate_device_key()
         readers = self._safe_reader_names()
         payload = registration_payload(
-            form, public_key_b64(key), device_name=device_name, reader_name=self.selected_reader or (readers or [""])[0]
+            form, public_key_b64(key), device_name=device_name, reader_name=self.selected_reader or (readers or [""])[0],
+            app_version=self.app_version,
         )
         try:
             answer = self.api.register(payload)
@@ -192,6 +289,7 @@ class TerminalCore:
             self.store.set_setting("registration.institution_code", answer.get("institution_code", form.institution_code))
             self.store.set_setting("registration.institution_name", answer.get("institution_name", ""))
             self.store.set_setting("registration.server_url", self.server_url)
+            self.account.remember(form.stripped().account_id)
             if self.store.get_setting("settings.visual_check") is None:
                 self.store.set_setting("settings.visual_check", True)  # T11: on after registration
             self.api.set_identity(answer["device_id"], key)
@@ -215,6 +313,25 @@ class TerminalCore:
         if not self.verify_passcode(current):
             raise passcode.PasscodeError(passcode.MSG_WRONG)
         self.set_passcode(new, confirmation)
+
+    # --- T09 アカウントパスワード設定, T13 ログアウト / システムログイン ------------------------------------------------
+    @property
+    def account_id(self) -> str:
+        return self.account.account_id
+
+    def change_account_password(self, current: str, new: str, confirmation: str, account_id: str = "") -> None:
+        """Raises ``AccountFailure`` (field errors before sending; the server's answers after)."""
+        self._guarded(lambda: self.account.change_password(current, new, confirmation, account_id))
+
+    def logout(self) -> None:
+        """ログアウトする: システムログイン now and at every start until a sign-in succeeds."""
+        self.account.logout()
+        self.logged_in = False
+
+    def system_login(self, account_id: str, password: str) -> SignedIn:
+        signed_in = self._guarded(lambda: self.account.login(account_id, password))
+        self.logged_in = True
+        return signed_in
 
     # --- settings (T05, T11) ---------------------------------------------------------------------------------------
     @property
@@ -245,6 +362,11 @@ class TerminalCore:
     def select_reader(self, name: str) -> None:
         self.store.set_setting("reader.selected", name)
 
+    def watch_readers(self, on_change: Any) -> ReaderWatch:
+        """T05: ``on_change(names)`` now and whenever a reader is plugged in or pulled (a worker thread calls it);
+        ``watch.stop()`` ends it."""
+        return ReaderWatch(self.readers, on_change).start()
+
     # --- checks (T15–T19) ------------------------------------------------------------------------------------------
     def check_service(self) -> CheckService:
         return CheckService(
@@ -252,14 +374,31 @@ class TerminalCore:
             self.api,
             self.readers,
             card_factory=self._card_factory,
-            after_store=lambda: self.sync.sync_once().delivered > 0,
+            after_store=self._after_store,
             on_deregistered=self._forget_registration,
+            is_offline=lambda: self.connectivity.offline,
         )
 
+    def _after_store(self) -> bool:
+        self._status_changed()  # one more result waits (until the sync below delivers it)
+        return self.sync.sync_once().delivered > 0
+
     def start_check(self, method: Method | str, *, consent_specific_diseases: bool = False) -> CheckFlow:
+        """Refused before anything is read when the check cannot complete: not registered, below the minimum
+        supported version (T14), or the server out of reach (T30, ``CheckFailure`` kind ``offline``)."""
         if not self.is_registered():
             raise RegistrationFailed(MSG_DEREGISTERED, code="not_registered")
+        if self.update_required:
+            raise CheckFailure("update_required", MSG_REQUIRED, "update_required", "バージョン更新")
+        if self.connectivity.offline:
+            raise CheckFailure("offline", MSG_OFFLINE_CHECK, "offline")
         return CheckFlow(Method(method), self.check_service(), consent_specific_diseases=consent_specific_diseases)
+
+    def start_insurance_registration(self, method: Method | str) -> InsuranceRegistration:
+        """T27: after a 目視 or 暗証番号 read answered 6002 (``CheckFailure`` kind ``registration_required``)."""
+        if not self.is_registered():
+            raise RegistrationFailed(MSG_DEREGISTERED, code="not_registered")
+        return InsuranceRegistration(Method(method), self.check_service())
 
     # --- results (T21, T24) ----------------------------------------------------------------------------------------
     @staticmethod
@@ -270,7 +409,7 @@ class TerminalCore:
     def copy_text(document: dict[str, Any]) -> str:
         return formatting.copy_text(document)
 
-    # --- sync (S06, T30) ---------------------------------------------------------------------------------------------
+    # --- sync and connectivity (S06, T30) ------------------------------------------------------------------------------
     def sync_now(self) -> SyncReport:
         return self.sync.sync_once()
 
@@ -279,6 +418,46 @@ class TerminalCore:
 
     def start_background_sync(self, interval: float = 30.0) -> None:
         self.sync.start_background(interval)
+
+    def start_background(self, sync_interval: float = 30.0) -> None:
+        """The relay that sends waiting results and the probe that keeps online / offline fresh (T30)."""
+        self.sync.start_background(sync_interval)
+        self.connectivity.start()
+
+    def status(self) -> TerminalStatus:
+        return TerminalStatus(self.connectivity.online, self.store.pending_count())
+
+    def add_status_listener(self, listener: Any) -> None:
+        """``listener(TerminalStatus)`` whenever reachability or the number of waiting results changes (any thread)."""
+        self._status_listeners.append(listener)
+
+    def remove_status_listener(self, listener: Any) -> None:
+        if listener in self._status_listeners:
+            self._status_listeners.remove(listener)
+
+    def _status_changed(self) -> None:
+        try:
+            status = self.status()
+        except Exception:  # the store is closing
+            return
+        for listener in list(self._status_listeners):
+            try:
+                listener(status)
+            except Exception:
+                log.exception("status listener failed")
+
+    def _connectivity_changed(self, online: bool) -> None:
+        if online:
+            self.sync.resume()  # what waited goes now, not after the backoff of the outage
+        self._status_changed()
+
+    def _probe(self) -> None:
+        """The connectivity probe: the signed heartbeat when registered and due (S04), else the unsigned ping."""
+        if self.is_registered() and time.monotonic() >= self._next_heartbeat:
+            answer = self.api.heartbeat(app_version=self.app_version, reader_name=self.selected_reader or "")
+            self._next_heartbeat = time.monotonic() + float(answer.get("heartbeat_interval_seconds") or 60)
+        else:
+            self.api.ping()
 
     # --- search (T08) ----------------------------------------------------------------------------------------------
     def default_search_criteria(self) -> SearchCriteria:
@@ -291,6 +470,12 @@ class TerminalCore:
         return self._guarded(lambda: self.search.go(which))
 
     def result_document(self, result_id: str) -> dict[str, Any]:
+        """The full result of a D-10-W row: from the server, or from this tablet when the list was a local one."""
+        page = self.search.page
+        if (page is not None and page.local) or self.connectivity.offline:
+            document = self.search.local_document(result_id)
+            if document is not None:
+                return document
         return self._guarded(lambda: self.api.get_result(result_id))["result"]
 
     # --- versions (issue 16) ---------------------------------------------------------------------------------------
@@ -302,7 +487,7 @@ class TerminalCore:
                 server = str(self.api.server_version().get("version", ""))
             except ApiFailure:
                 log.info("server version unavailable")
-        return Versions(app=APP_VERSION, server=server)
+        return Versions(app=self.app_version, server=server)
 
     # --- deregistration (T12) --------------------------------------------------------------------------------------
     def deregister(self) -> None:
@@ -329,6 +514,7 @@ class TerminalCore:
             raise
 
     def close(self) -> None:
+        self.connectivity.stop()
         self.sync.stop()
         self.api.close()
         self.store.close()

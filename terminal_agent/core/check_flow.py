@@ -94,6 +94,14 @@ MSG_BAD_DOCUMENT = "資格確認結果の形式が正しくありません。管
 MSG_CARD_ERROR = "マイナンバーカードの読み取りに失敗しました。カードをセットし直して、もう一度お試しください。"
 INSURANCE_UNREGISTERED_CODE = "E-C-04-02-A-6002"
 INSURANCE_UNREGISTERED_TITLE = "保険証未登録"
+REGISTRATION_PROCESSING_CODE = "E-C-04-02-A-6003"
+REGISTRATION_FAILED_CODE = "E-C-04-02-A-6004"
+REGISTRATION_TITLE = "健康保険証利用登録"
+MSG_OFFLINE_CHECK = (
+    "サーバーに接続できないため、資格確認を行えません。ネットワーク接続を確認してから、もう一度お試しください。"
+)
+# The methods that read the plastic card: an unregistered one may be registered here (T27); a phone may not (T20).
+PHYSICAL = frozenset({"visual", "pin"})
 
 # The card a method expects, as JpkiCard.token_kind() names it.
 EXPECTED_TOKEN = {Method.VISUAL: "card", Method.PIN: "card", Method.IPHONE: "iphone", Method.ANDROID: "android"}
@@ -103,7 +111,9 @@ EXPECTED_TOKEN = {Method.VISUAL: "card", Method.PIN: "card", Method.IPHONE: "iph
 class CheckFailure(Exception):
     """Why a check did not complete: ``kind`` picks the dialog; ``message`` is the manual-style Japanese text."""
 
-    kind: str  # pin_wrong, pin_locked, card, network, service, insurance_unregistered, invalid_document, ...
+    # pin_wrong, pin_locked, card, offline (nothing was read), network, service, insurance_unregistered (phone, T20),
+    # registration_required / registration_processing / registration_failed (plastic card, T27), invalid_document…
+    kind: str
     message: str
     code: str = ""
     title: str = ""
@@ -138,14 +148,42 @@ def card_failure(exc: Exception, card: Any | None = None) -> CheckFailure:
     return CheckFailure("card", MSG_CARD_ERROR, "card_error")
 
 
-def api_failure(failure: ApiFailure) -> CheckFailure:
+def api_failure(failure: ApiFailure, method: Method | None = None) -> CheckFailure:
+    physical = method is not None and method.value in PHYSICAL
     if failure.code == INSURANCE_UNREGISTERED_CODE:
+        kind = "registration_required" if physical else "insurance_unregistered"
         return CheckFailure(
-            "insurance_unregistered", failure.message, failure.code, INSURANCE_UNREGISTERED_TITLE,
-            request_id=failure.request_id,
+            kind, failure.message, failure.code, INSURANCE_UNREGISTERED_TITLE, request_id=failure.request_id
         )
+    if failure.code == REGISTRATION_PROCESSING_CODE:
+        return CheckFailure(
+            "registration_processing", failure.message, failure.code, REGISTRATION_TITLE, request_id=failure.request_id
+        )
+    if failure.code == REGISTRATION_FAILED_CODE:
+        kind = "registration_failed" if physical else "service"
+        return CheckFailure(kind, failure.message, failure.code, REGISTRATION_TITLE, request_id=failure.request_id)
     kind = "network" if failure.is_network else "service"
     return CheckFailure(kind, failure.message, failure.code, request_id=failure.request_id)
+
+
+@dataclass
+class CardProof:
+    """What the card gave for one fresh challenge: the body of a qualification query or a registration."""
+
+    challenge_b64: str
+    certificate: bytes
+    signature: bytes | None
+
+    def body(self, method: Method) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "challenge": self.challenge_b64,
+            "identity_verification": method.value,
+            "certificate": base64.b64encode(self.certificate).decode(),
+            "signature": base64.b64encode(self.signature).decode() if self.signature is not None else None,
+        }
+        if method is Method.VISUAL:
+            body["visual_attested"] = True
+        return body
 
 
 class CheckService:
@@ -160,6 +198,7 @@ class CheckService:
         card_factory: Callable[[Any], Any] | None = None,
         after_store: Callable[[], bool] | None = None,
         on_deregistered: Callable[[], None] | None = None,
+        is_offline: Callable[[], bool] | None = None,
     ):
         self.store = store
         self.api = api
@@ -167,20 +206,35 @@ class CheckService:
         self.card_factory = card_factory or _jpki_card
         self.after_store = after_store
         self.on_deregistered = on_deregistered
+        self.is_offline = is_offline or (lambda: False)
 
-    def _api_failure(self, failure: ApiFailure) -> CheckFailure:
+    def failure_of(self, failure: ApiFailure, method: Method | None = None) -> CheckFailure:
+        """The screen's failure for a server answer; a retired or deregistered device is forgotten first (S03)."""
         if failure.means_deregistered and self.on_deregistered is not None:
             self.on_deregistered()  # S03: back to the 未登録 state
-        return api_failure(failure)
+        return api_failure(failure, method)
 
-    def perform(self, method: Method, *, pin: str | None, consent_specific_diseases: bool) -> CheckOutcome:
+    def _challenge(self) -> str:
+        """A fresh sandbox challenge, asked before the card is touched: offline, nothing is read (T30)."""
+        if self.is_offline():
+            raise CheckFailure("offline", MSG_OFFLINE_CHECK, "offline")
+        try:
+            return self.api.new_challenge()["challenge"]
+        except ApiFailure as failure:
+            if failure.is_network:
+                raise CheckFailure("offline", MSG_OFFLINE_CHECK, failure.code) from failure
+            raise self.failure_of(failure) from failure
+
+    def prove(self, method: Method, pin: str | None) -> CardProof:
+        """Challenge first, then the card on the selected reader: select, kind of card, certificate and signature."""
+        challenge_b64 = self._challenge()
         reader = self.store.get_setting("reader.selected")
         try:
             connection = self.readers.connect(reader)
         except Exception as exc:
             raise card_failure(exc) from exc
         try:
-            return self._perform(connection, method, pin, consent_specific_diseases)
+            return self._prove(connection, method, pin, challenge_b64)
         finally:
             disconnect = getattr(connection, "disconnect", None)
             if disconnect is not None:
@@ -189,7 +243,7 @@ class CheckService:
                 except Exception:  # the card or reader may already be gone
                     log.debug("disconnect failed", exc_info=True)
 
-    def _perform(self, connection: Any, method: Method, pin: str | None, consent_specific_diseases: bool) -> CheckOutcome:
+    def _prove(self, connection: Any, method: Method, pin: str | None, challenge_b64: str) -> CardProof:
         card = self.card_factory(connection)
         try:
             card.select_ap()
@@ -198,34 +252,22 @@ class CheckService:
             raise card_failure(exc, card) from exc
         if kind != EXPECTED_TOKEN[method]:
             raise CheckFailure("wrong_token", MSG_WRONG_TOKEN, "wrong_token")
-
-        try:
-            challenge_b64 = self.api.new_challenge()["challenge"]
-        except ApiFailure as failure:
-            raise self._api_failure(failure) from failure
-        challenge = base64.b64decode(challenge_b64)
-
         try:
             if method is Method.VISUAL:
                 certificate, signature = card.read_auth_certificate(), None
             else:
-                certificate, signature = card.prove(challenge, pin=pin if method in PIN_TEXT else None)
+                certificate, signature = card.prove(base64.b64decode(challenge_b64), pin=pin if method in PIN_TEXT else None)
         except Exception as exc:
             raise card_failure(exc, card) from exc
+        return CardProof(challenge_b64, certificate, signature)
 
-        body: dict[str, Any] = {
-            "challenge": challenge_b64,
-            "identity_verification": method.value,
-            "certificate": base64.b64encode(certificate).decode(),
-            "signature": base64.b64encode(signature).decode() if signature is not None else None,
-            "consent_specific_diseases": consent_specific_diseases,
-        }
-        if method is Method.VISUAL:
-            body["visual_attested"] = True
+    def perform(self, method: Method, *, pin: str | None, consent_specific_diseases: bool) -> CheckOutcome:
+        proof = self.prove(method, pin)
+        body = {**proof.body(method), "consent_specific_diseases": consent_specific_diseases}
         try:
             document = self.api.query_qualification(body)["result"]
         except ApiFailure as failure:
-            raise self._api_failure(failure) from failure
+            raise self.failure_of(failure, method) from failure
         except (KeyError, TypeError) as exc:
             raise CheckFailure("invalid_document", MSG_BAD_DOCUMENT, "invalid_document") from exc
         from contracts.result_schema import result_errors  # jsonschema: loaded by the first check, not at start-up
@@ -294,7 +336,7 @@ class CheckFlow:
             self.outcome = self.service.perform(self.method, pin=self._pin, consent_specific_diseases=self.consent)
         except CheckFailure as failure:
             self.failure = failure
-            retryable = failure.kind in ("pin_wrong", "card", "network", "wrong_token")
+            retryable = failure.kind in ("pin_wrong", "card", "network", "offline", "wrong_token")
             if retryable and self.needs_pin:
                 self.step = Step.PIN_ENTRY  # the PIN was dropped: the patient enters it again
             elif not retryable:

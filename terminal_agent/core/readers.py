@@ -8,9 +8,13 @@ a Japanese message for the screen.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from terminal_agent.card import errors
+
+log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 3.0
 
@@ -78,3 +82,41 @@ class InProcessReaderProvider(BackendReaderProvider):
         if self.simulate_biometric and getattr(card, "profile", "") == "iphone":
             card.approve_biometric()
         return connection
+
+
+class ReaderWatch:
+    """T05: the readers present now, reported again whenever one is plugged in or pulled out.
+
+    Runs the card layer's ``CardMonitor`` (PC/SC events plus polling; survives pcscd restarts) on the provider's
+    backend; ``on_change(names)`` is called from the monitor's thread, first with the readers present at start.
+    """
+
+    EVENTS = frozenset({"reader_added", "reader_removed", "service_lost", "service_restored"})
+
+    def __init__(self, provider: ReaderProvider, on_change: Callable[[list[str]], None], *, interval: float = 0.5):
+        from terminal_agent.card.readers import CardMonitor
+
+        self.provider = provider
+        self.on_change = on_change
+        self.monitor = CardMonitor(getattr(provider, "backend", provider), on_event=self._event, interval=interval)
+
+    def _event(self, event: Any) -> None:
+        if event.kind in self.EVENTS:
+            self.on_change(self.names())
+
+    def names(self) -> list[str]:
+        return sorted(self.monitor.snapshot())
+
+    def start(self) -> ReaderWatch:
+        """One round now (readers present are reported by it; with none, "none" is reported), then the thread."""
+        try:
+            self.monitor.poll_once()
+        except Exception:  # the monitor's thread retries; the first report then says "none"
+            log.exception("first reader poll failed")
+        if not self.names():
+            self.on_change([])
+        self.monitor.start()
+        return self
+
+    def stop(self) -> None:
+        self.monitor.stop()

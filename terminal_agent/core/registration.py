@@ -72,7 +72,7 @@ def validate(form: RegistrationForm) -> dict[str, list[str]]:
 
 
 def registration_payload(
-    form: RegistrationForm, public_key: str, *, device_name: str = "", reader_name: str = ""
+    form: RegistrationForm, public_key: str, *, device_name: str = "", reader_name: str = "", app_version: str = APP_VERSION
 ) -> dict[str, Any]:
     form = form.stripped()
     return {
@@ -83,6 +83,6 @@ def registration_payload(
         "public_key": public_key,
         "device_name": device_name or platform.node() or "端末",
         "os": f"{platform.system()} {platform.release()}".strip(),
-        "app_version": APP_VERSION,
+        "app_version": app_version,
         "reader_name": reader_name,
     }

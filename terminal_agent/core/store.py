@@ -213,7 +213,7 @@ class LocalStore:
         with self._tx() as db:
             db.execute("DELETE FROM secrets WHERE name = ?", (name,))
 
-    # --- outbox (encrypted results not yet acknowledged by the server) -------------------------------------------
+    # --- outbox (encrypted results: pending until acknowledged, then kept for the local search) ---------
     def add_to_outbox(self, result_id: str, checked_at: str, document: dict[str, Any]) -> None:
         sealed = self.seal(json.dumps(document, ensure_ascii=False).encode(), f"outbox:{result_id}")
         with self._tx() as db:
@@ -248,9 +248,36 @@ class LocalStore:
             return self._db.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
 
     def acknowledge(self, result_ids: list[str]) -> None:
-        """The server holds these now: drop them, so patient data does not linger on the tablet."""
+        """The server holds these now: never sent again. They stay (encrypted) only for the local D-10-W search while
+        offline, until ``purge_delivered`` drops them at the end of the search window (T08, T30)."""
         with self._tx() as db:
-            db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in result_ids])
+            db.executemany(
+                "UPDATE outbox SET status = 'delivered', last_error = '' WHERE id = ? AND status = 'pending'",
+                [(i,) for i in result_ids],
+            )
+
+    def purge_delivered(self, before: str) -> int:
+        """Drop delivered results checked before ``before`` (ISO 8601 UTC): out of the search window, the server's."""
+        with self._tx() as db:
+            return db.execute("DELETE FROM outbox WHERE status = 'delivered' AND checked_at < ?", (before,)).rowcount
+
+    def result_index(self) -> list[tuple[str, str]]:
+        """(id, checked_at) of every result this tablet holds, delivered or not (rejected ones excluded)."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, checked_at FROM outbox WHERE status != 'rejected'").fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def result(self, result_id: str) -> OutboxItem | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, checked_at, sealed, attempts, status, last_error FROM outbox WHERE id = ?", (result_id,)
+            ).fetchone()
+        return self._item(row) if row else None
+
+    def retry_now(self) -> None:
+        """The server answers again: every pending result is due at once (the backoff was for the outage)."""
+        with self._tx() as db:
+            db.execute("UPDATE outbox SET next_attempt_at = 0 WHERE status = 'pending'")
 
     def mark_rejected(self, result_id: str, error: str) -> None:
         """The server refused the item for good (schema or conflict): keep it for inspection, never resend."""
@@ -270,7 +297,12 @@ class LocalStore:
         return row[0] or 0
 
     def wipe_registration(self) -> None:
-        """After deregistration: forget the device identity; unsynced results stay until they can be delivered."""
+        """After deregistration: forget the device identity and the delivered results kept for the local search;
+        unsynced results stay until they can be delivered."""
         with self._tx() as db:
             db.execute("DELETE FROM secrets")
-            db.execute("DELETE FROM settings WHERE key LIKE 'registration.%' OR key = 'passcode.hash'")
+            db.execute("DELETE FROM outbox WHERE status = 'delivered'")
+            db.execute(
+                "DELETE FROM settings WHERE key LIKE 'registration.%' OR key LIKE 'account.%' OR key LIKE 'session.%' "
+                "OR key = 'passcode.hash'"
+            )

@@ -45,8 +45,10 @@ class SyncRelay:
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
         on_deregistered: Callable[[], None] | None = None,
+        on_round: Callable[[SyncReport], None] | None = None,
     ):
         self.on_deregistered = on_deregistered  # S03: a retired/deregistered device stops relaying
+        self.on_round = on_round  # T30: the status strip's count of results waiting
         self.store = store
         self.api = api
         self.base_delay = base_delay
@@ -81,7 +83,14 @@ class SyncRelay:
                 else:
                     self._apply(answer, items, report)
             report.pending = self.store.pending_count()
+        if items and self.on_round is not None:
+            self.on_round(report)
         return report
+
+    def resume(self) -> None:
+        """The server answers again (T30): what waits is due now, and the background loop sends it at once."""
+        self.store.retry_now()
+        self.poke()
 
     def _apply(self, answer: dict, items: list, report: SyncReport) -> None:
         by_id = {entry.get("id"): entry for entry in answer.get("items", []) if isinstance(entry, dict)}

@@ -138,3 +138,20 @@ def test_detail_as_onshi_xml_and_fhir(terminal):
     assert wrong.status_code == 400 and wrong.json()["error"]["fields"]["format"]
     events = AuditEvent.objects.filter(action="result_viewed", object_ids=[item["id"]]).order_by("id")
     assert [e.detail.get("format") for e in events] == ["xml", "fhir", None]
+
+
+def test_last_page_meets_the_walk_from_the_first_and_is_a_full_page_beyond_the_count_limit(terminal, monkeypatch):
+    """T08: first / previous / next / last never show a row twice: the last page is the remainder of the count."""
+    from server.results import filtersets
+
+    now = datetime.datetime.now(datetime.UTC)
+    items = push(terminal, [factories.batch_item(checked_at=now - datetime.timedelta(minutes=i)) for i in range(11)])
+    expected = [i["id"] for i in sorted(items, key=lambda i: i["checked_at"], reverse=True)]
+    first = search(terminal, page_size=4)
+    last = search(terminal, cursor=first["last"])
+    assert [r["id"] for r in last["results"]] == expected[8:]
+    middle = search(terminal, cursor=last["previous"])
+    assert [r["id"] for r in middle["results"]] == expected[4:8]
+    assert search(terminal, cursor=middle["previous"])["previous"] is None
+    monkeypatch.setattr(filtersets, "LAST_PAGE_ALIGN_LIMIT", 5)  # too many to count: the oldest full page
+    assert [r["id"] for r in search(terminal, cursor=first["last"])["results"]] == expected[7:]

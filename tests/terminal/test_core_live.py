@@ -78,7 +78,8 @@ def test_every_method_and_sync(clinic, tmp_path):
     assert CheckResult.objects.count() == 4
     assert CheckResult.objects.filter(id=outcome.result_id, is_valid=False).exists()
 
-    # A resend of an acknowledged result is a harmless duplicate.
+    # A resend of an acknowledged result (its answer lost) is a harmless duplicate.
+    assert core.store.purge_delivered("9999") == 4
     core.store.add_to_outbox(outcome.result_id, outcome.checked_at, outcome.document)
     report = core.sync_now()
     assert report.duplicate == [outcome.result_id] and core.pending_results() == 0
@@ -89,13 +90,13 @@ def test_card_and_service_errors(clinic, tmp_path):
     core, readers = registered_core(clinic, tmp_path)
     core.set_visual_check(False)
 
-    readers.card = clinic.virtual_card("未登録 花子")  # T20 / T27 entry: 保険証未登録
+    readers.card = clinic.virtual_card("未登録 花子")  # T27 entry: a plastic card not registered for insurance use
     flow = core.start_check(Method.PIN)
     flow.confirm()
     flow.enter_pin("1234")
     with pytest.raises(CheckFailure) as info:
         flow.read()
-    assert info.value.kind == "insurance_unregistered"
+    assert info.value.kind == "registration_required"
     assert info.value.code == "E-C-04-02-A-6002" and info.value.title == "保険証未登録"
     assert info.value.message.startswith("マイナンバーカードを保険証として利用するための登録が必要です。")
     assert flow.step is Step.FAILED

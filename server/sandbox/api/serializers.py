@@ -139,3 +139,10 @@ class RegistrationSerializer(serializers.Serializer):
     registration_id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=["processing", "failed", "completed"])
     server_time = serializers.DateTimeField()
+
+
+class RegistrationTermsSerializer(serializers.Serializer):
+    version = serializers.CharField()
+    title = serializers.CharField(help_text="健康保険証利用登録 利用規約")
+    body = serializers.CharField(help_text="plain text")
+    server_time = serializers.DateTimeField()

@@ -18,11 +18,13 @@ from server.sandbox.api.serializers import (
     QualificationQuerySerializer,
     RegistrationRequestSerializer,
     RegistrationSerializer,
+    RegistrationTermsSerializer,
     plain_query_data,
 )
 from server.sandbox.error_codes import ERRORS, fail
 from server.sandbox.models import RegistrationRequest
 from server.sandbox.query import QualificationQuery, answer_qualification_query, issue_challenge, request_registration
+from server.sandbox.registration_terms import registration_terms
 
 
 def _plain_errors(errors: Any) -> dict[str, list[str]]:
@@ -135,3 +137,13 @@ class RegistrationDetailView(DeviceAPIView):
         if registration is None:
             fail("registration_unknown")
         return Response(_registration_body(registration))
+
+
+class RegistrationTermsView(DeviceAPIView):
+    @extend_schema(
+        operation_id="sandbox_registrations_terms",
+        summary="利用規約 of 健康保険証利用登録, shown to the patient before the card is read for it (T27)",
+        responses={200: RegistrationTermsSerializer, **SIGNED_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(with_server_time(registration_terms()))

@@ -98,3 +98,12 @@ def test_registration_over_http(terminal, second_terminal, demo_cards, django_ca
     )
     response = terminal.call("POST", REGISTRATIONS, body)
     assert response.status_code == 409 and response.json()["error"]["code"] == ERRORS["already_registered"].code
+
+
+def test_registration_terms_over_http(terminal, client):
+    """T27: the 利用規約 the patient accepts before the card is read for 健康保険証利用登録; signed calls only."""
+    body = terminal.call("GET", f"{REGISTRATIONS}/terms").json()
+    assert body["title"] == "健康保険証利用登録 利用規約"
+    assert body["version"] and "利用登録" in body["body"] and body["server_time"]
+    response = client.get(f"{REGISTRATIONS}/terms")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "signature_required"
