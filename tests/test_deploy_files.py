@@ -1,9 +1,12 @@
-"""The deployment files are valid as written (issue 2 layout: docker-compose.yml, deploy/)."""
+"""The deployment files are valid as written (issues 2 and 16: docker-compose.yml, deploy/)."""
 
 import ast
 import os
 import subprocess
+import sys
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -14,19 +17,66 @@ def compose_config(**env: str) -> subprocess.CompletedProcess:
 
 
 def test_docker_compose_describes_the_production_stack():
-    result = compose_config(DJANGO_SECRET_KEY="compose-check-secret")
+    result = compose_config()
     assert result.returncode == 0, result.stderr
-    for service in ("db:", "redis:", "web:", "worker:", "beat:"):
-        assert f"  {service}" in result.stdout
-    assert "server.settings.production" in result.stdout
+    config = yaml.safe_load(result.stdout)
+    services = config["services"]
+    assert set(services) >= {"db", "redis", "keys", "migrate", "web", "worker", "beat", "nginx"}
+    # Every long-running service says when it is healthy; the one-shot steps run before the app starts.
+    for name in ("db", "redis", "web", "worker", "nginx"):
+        assert services[name]["healthcheck"]["test"], name
+    assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
+    assert services["migrate"]["command"][-2:] == ["migrate", "--noinput"]
+    assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
+        assert services[name]["environment"]["DJANGO_SETTINGS_MODULE"] == "server.settings.production"
+        assert any(v.endswith("/run/myna-keys:ro") for v in _volumes(services[name])), name
+    assert any(v.endswith("/run/myna-keys:rw") or v.endswith("/run/myna-keys") for v in _volumes(services["keys"]))
+    assert services["web"]["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+    assert services["nginx"]["depends_on"]["web"]["condition"] == "service_healthy"
+    for mount in _volumes(services["nginx"]):
+        source = mount.split(":")[0]
+        if source.startswith("/"):
+            assert Path(source).is_file(), source  # the nginx files compose mounts exist in deploy/nginx/
 
 
-def test_docker_compose_refuses_to_run_without_a_secret_key():
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
-    result = subprocess.run(["docker-compose", "-f", "docker-compose.yml", "config", "-q"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60, env=env)
-    assert result.returncode != 0
-    assert "set DJANGO_SECRET_KEY" in result.stderr
+def _volumes(service: dict) -> list[str]:
+    return [v if isinstance(v, str) else f"{v.get('source')}:{v['target']}:{'ro' if v.get('read_only') else 'rw'}"
+            for v in service.get("volumes", [])]
+
+
+def test_secrets_come_from_the_keys_volume_files(tmp_path):
+    """The files init_secrets makes are what the production settings read (``NAME_FILE``); check --deploy passes."""
+    made = subprocess.run([sys.executable, "-m", "server.ops.init_secrets", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    assert {p.name for p in tmp_path.iterdir()} == {"django-secret-key", "activation-code-pepper",
+                                                    "result-encryption-keys"}
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in tmp_path.iterdir())
+    before = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    subprocess.run([sys.executable, "-m", "server.ops.init_secrets", str(tmp_path)], cwd=ROOT, check=True,
+                   capture_output=True, timeout=60)
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == before  # never rewritten
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DJANGO_SECRET_KEY", "RESULT_ENCRYPTION_KEYS", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "server.settings.production",
+        "DJANGO_SECRET_KEY_FILE": str(tmp_path / "django-secret-key"),
+        "ACTIVATION_CODE_PEPPER_FILE": str(tmp_path / "activation-code-pepper"),
+        "RESULT_ENCRYPTION_KEYS_FILE": str(tmp_path / "result-encryption-keys"),
+    })
+    code = ("import django; django.setup(); from django.conf import settings; "
+            "print(settings.RESULT_ENCRYPTION_KEY_ID, len(settings.SECRET_KEY) >= 50)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    key_id = before["result-encryption-keys"].split(":")[0]
+    assert result.stdout.split() == [key_id, "True"]
+    check = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr
 
 
 def test_gunicorn_config_is_python_without_query_strings_in_the_access_log():

@@ -25,6 +25,13 @@ def env_bool(name: str, default: bool) -> bool:
     return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+# Secrets may also come as files (docker-compose's keys volume, systemd credentials, Kubernetes secrets):
+# NAME_FILE=/path sets NAME from the file's content, unless NAME itself is set. See server/ops/init_secrets.py.
+SECRET_FILE_VARIABLES = ("DJANGO_SECRET_KEY", "RESULT_ENCRYPTION_KEYS", "ACTIVATION_CODE_PEPPER")
+for _name in SECRET_FILE_VARIABLES:
+    if os.environ.get(f"{_name}_FILE") and _name not in os.environ:
+        os.environ[_name] = Path(os.environ[f"{_name}_FILE"]).read_text().strip()
+
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz")
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h]
