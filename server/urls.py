@@ -1,7 +1,8 @@
 from csp.decorators import csp_exempt
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import include, path, re_path
 
+from server.common.errors import api_not_found
+from server.common.schema import SchemaDocsView, SchemaView
 from server.ops import urls as ops_urls
 
 api_v1 = [
@@ -15,12 +16,14 @@ api_v1 = [
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     # Swagger UI runs its own inline script and assets: the console's Content-Security-Policy would stop it.
-    path("api/docs/", csp_exempt()(SpectacularSwaggerView.as_view(url_name="schema")), name="api-docs"),
+    path("api/docs/", csp_exempt()(SchemaDocsView.as_view(url_name="schema")), name="api-docs"),
     path("sandbox/onshi/v1/", include("server.sandbox.api.urls")),
     path("console/", include("admin_ui.urls")),
     path("", include(ops_urls.urlpatterns)),
+    # Last: whatever else is asked under the JSON prefixes answers 404 not_found as JSON (no HTML, no redirect).
+    re_path(r"^(?:api|sandbox)(?:/|$)", api_not_found, name="api-not-found"),
 ]
 
 # Japanese error pages in the console's style; JSON envelopes under /api/ and /sandbox/ (admin_ui/errors.py).

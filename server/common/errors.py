@@ -10,8 +10,9 @@ import logging
 from typing import Any
 
 from django.db import OperationalError as DatabaseUnavailable
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from redis.exceptions import ConnectionError as RedisUnavailable
 from redis.exceptions import TimeoutError as RedisTimeout
 from rest_framework import exceptions, status
@@ -85,3 +86,15 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         fields = {"non_field_errors": fields}
     response.data = error_body(code, message, fields)
     return response
+
+
+NOT_FOUND_MESSAGE = "対象が見つかりません。"
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any path under /api/ (or /sandbox/) that no endpoint matches, whatever the method: 404 ``not_found``.
+
+    The last URL pattern of those prefixes, so that a mistyped path, a trailing-slash variant or a path parameter
+    that is not a UUID answers the envelope — never Django's HTML 404 nor an APPEND_SLASH redirect."""
+    return JsonResponse(error_body("not_found", NOT_FOUND_MESSAGE), status=404, json_dumps_params={"ensure_ascii": False})

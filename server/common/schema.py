@@ -6,7 +6,11 @@ from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import serializers
+from rest_framework.response import Response
+
+from server.common.negotiation import JSONRenderer
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -50,3 +54,22 @@ def with_server_time(body: dict[str, Any]) -> dict[str, Any]:
 def envelope(name: str, fields: dict[str, serializers.Field]) -> serializers.Serializer:
     """A documented success body that also carries server_time."""
     return inline_serializer(name, {**fields, "server_time": serializers.DateTimeField()})
+
+
+class _JsonErrors:
+    """Errors of a view whose success is not JSON (the OpenAPI document, the Swagger page) still answer the JSON
+    envelope: a wrong method is 405 ``method_not_allowed`` as application/json, not YAML or HTML."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)  # type: ignore[misc]
+        self.request.accepted_renderer = JSONRenderer()  # type: ignore[attr-defined]
+        self.request.accepted_media_type = JSONRenderer.media_type  # type: ignore[attr-defined]
+        return response
+
+
+class SchemaView(_JsonErrors, SpectacularAPIView):
+    """/api/schema/ (S12)."""
+
+
+class SchemaDocsView(_JsonErrors, SpectacularSwaggerView):
+    """/api/docs/."""

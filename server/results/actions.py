@@ -12,11 +12,11 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from contracts.display import is_valid_qualification
 from contracts.result_schema import result_errors
 from server.audit.actions import record_event
+from server.common import parsing
 from server.devices.models import Device
 from server.ops.metrics import count_sync_batch
 from server.results.models import CheckResult
@@ -65,8 +65,9 @@ def _parse_item(raw: Any) -> tuple[CheckResult | None, ItemOutcome | None, str]:
         result_id = uuid.UUID(item_id)
     except ValueError:
         return None, _rejected(item_id, "invalid_id", "結果IDはUUIDで指定してください。"), item_id
-    checked_at = parse_datetime(raw["checked_at"]) if isinstance(raw.get("checked_at"), str) else None
-    if checked_at is None or timezone.is_naive(checked_at):
+    try:
+        checked_at = parsing.aware_datetime(raw.get("checked_at"))
+    except ValueError:  # not text, no offset, or impossible (minute 60, 30 February, year 1)
         return (
             None,
             _rejected(item_id, "invalid_checked_at", "資格確認日時はタイムゾーン付きのISO 8601で指定してください。"),

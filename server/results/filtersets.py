@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from server.common import parsing
 from server.common.errors import ApiError
 from server.common.jst import JST, today_jst
 from server.devices.models import Device
@@ -50,8 +51,8 @@ def _parse_date(value: str | None, field: str) -> datetime.date | None:
     if value in (None, ""):
         return None
     try:
-        return datetime.date.fromisoformat(value)
-    except (TypeError, ValueError):  # a forged cursor can carry any JSON type
+        return parsing.iso_date(value)
+    except ValueError:  # a forged cursor can carry any JSON type
         raise _validation(field, "日付はYYYY-MM-DDの形式で入力してください。") from None
 
 
@@ -61,11 +62,9 @@ def parse_query(params: dict[str, Any], today: datetime.date | None = None) -> R
     if scope not in SCOPES:
         raise _validation("scope", "scope は device または institution を指定してください。")
     try:
-        page_size = int(params.get("page_size") or DEFAULT_PAGE_SIZE)
-    except (TypeError, ValueError):
+        page_size = parsing.bounded_int(params.get("page_size") or DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    except ValueError:
         raise _validation("page_size", f"page_size は1〜{MAX_PAGE_SIZE}の数値で指定してください。") from None
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise _validation("page_size", f"page_size は1〜{MAX_PAGE_SIZE}の数値で指定してください。")
     earliest = first_of_previous_month(today)
     date_to = _parse_date(params.get("date_to"), "date_to") or today
     date_from = _parse_date(params.get("date_from"), "date_from") or max(
@@ -126,9 +125,7 @@ def decode_cursor(value: str) -> Cursor:
         kind = payload["k"]
         if kind not in ("first", "last", "after", "before"):
             raise ValueError(kind)
-        at = datetime.datetime.fromisoformat(payload["at"]) if kind in ("after", "before") else None
-        if at is not None and at.tzinfo is None:
-            raise ValueError("naive time")
+        at = parsing.aware_datetime(payload["at"]) if kind in ("after", "before") else None
         row_id = uuid.UUID(payload["id"]) if at else None
         params = {"scope": payload["s"], "date_from": payload["f"], "date_to": payload["t"], "page_size": payload["n"]}
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, json.JSONDecodeError):

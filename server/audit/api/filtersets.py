@@ -18,6 +18,7 @@ from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Replace
 
 from server.audit.models import AuditEvent
+from server.common import parsing
 from server.common.errors import ApiError
 from server.common.jst import JST
 
@@ -61,36 +62,41 @@ def _date(params: Any, field: str) -> datetime.date | None:
     if not value:
         return None
     try:
-        return datetime.date.fromisoformat(value)
+        return parsing.iso_date(value)
     except ValueError:
         raise _invalid(field, "日付はYYYY-MM-DDの形式で入力してください。") from None
 
 
+def _text(params: Any, field: str, max_length: int) -> str:
+    try:
+        return parsing.plain_text(params.get(field), max_length)
+    except ValueError:
+        raise _invalid(field, "使用できない文字が含まれています。") from None
+
+
 def parse_audit_query(params: Any) -> AuditQuery:
-    actor_type = (params.get("actor_type") or "").strip()
+    actor_type = _text(params, "actor_type", 16)
     if actor_type and actor_type not in ACTOR_TYPES:
         raise _invalid("actor_type", "actor_type は " + " / ".join(ACTOR_TYPES) + " のいずれかを指定してください。")
-    device = (params.get("device") or "").strip()
+    device = _text(params, "device", 64)
     if device:
         try:
             device = str(uuid.UUID(device))
         except ValueError:
             raise _invalid("device", "端末IDが正しくありません。") from None
     try:
-        page_size = int(params.get("page_size") or DEFAULT_PAGE_SIZE)
+        page_size = parsing.bounded_int(params.get("page_size") or DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     except ValueError:
-        page_size = 0
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise _invalid("page_size", f"page_size は1〜{MAX_PAGE_SIZE}の数値で指定してください。")
+        raise _invalid("page_size", f"page_size は1〜{MAX_PAGE_SIZE}の数値で指定してください。") from None
     date_from, date_to = _date(params, "date_from"), _date(params, "date_to")
     if date_from and date_to and date_from > date_to:
         raise _invalid("date_from", "開始日は終了日以前の日付を指定してください。")
     return AuditQuery(
         actor_type=actor_type,
-        actor=(params.get("actor") or "").strip()[:150],
+        actor=_text(params, "actor", 150),
         device=device,
-        patient=(params.get("patient") or "").strip()[:100],
-        action=(params.get("action") or "").strip()[:64],
+        patient=_text(params, "patient", 100),
+        action=_text(params, "action", 64),
         date_from=date_from,
         date_to=date_to,
         page_size=page_size,
@@ -148,8 +154,8 @@ def encode_cursor(event: AuditEvent) -> str:
 def after_cursor(events: QuerySet[AuditEvent], cursor: str) -> QuerySet[AuditEvent]:
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        at = datetime.datetime.fromisoformat(payload["at"])
-        event_id = int(payload["id"])
+        at = parsing.aware_datetime(payload["at"])
+        event_id = parsing.bounded_int(payload["id"], 1, 2**63 - 1)
     except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError):
         raise _invalid("cursor", "cursor が正しくありません。") from None
     return events.filter(occurred_at__lte=at).filter(Q(occurred_at__lt=at) | Q(id__lt=event_id))

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from contracts.exports import to_fhir_coverage, to_onshi_xml
 from server.audit.actions import record_event
+from server.common import parsing
 from server.common.csvfile import csv_bytes_response
 from server.common.errors import ApiError
 from server.common.jst import JST
@@ -245,8 +246,8 @@ class ResultExportDownloadView(DeviceAPIView):
 
 
 class ConsoleExportRequestSerializer(serializers.Serializer):
-    date_from = serializers.DateField()
-    date_to = serializers.DateField()
+    date_from = serializers.DateField(validators=[parsing.date_in_range])
+    date_to = serializers.DateField(validators=[parsing.date_in_range])
 
 
 class ConsoleResultExportCreateView(StaffAPIView):
