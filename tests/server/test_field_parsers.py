@@ -226,6 +226,7 @@ BASE: dict[str, Callable[[World], Request]] = {
     "notices_detail": lambda w: Request("signed", path_params={"notice_id": str(w.notice_id)}),
     "notices_read": lambda w: Request("signed", path_params={"notice_id": str(w.notice_id)}),
     "ping": lambda w: Request("none"),
+    "server_version": lambda w: Request("none"),
     "results_list": lambda w: Request("signed", query={"scope": "institution", "page_size": "8"}),
     "results_detail": lambda w: Request("signed", path_params={"result_id": w.result_id}, query={"format": "json"}),
     "results_batch": lambda w: Request("signed", body={"results": [factories.batch_item()]}),
@@ -265,7 +266,13 @@ def test_every_operation_has_a_base_request_and_fields():
     assert len(OPERATIONS) >= 27
     fuzzed = {f.operation for f in FIELDS}
     # Operations without any parameter or body: nothing of the client's to parse.
-    assert set(OPERATIONS) - fuzzed <= {"devices_me", "devices_me_deregister", "ping", "sandbox_challenges_create"}
+    assert set(OPERATIONS) - fuzzed <= {
+        "devices_me",
+        "devices_me_deregister",
+        "ping",
+        "sandbox_challenges_create",
+        "server_version",
+    }
     assert Field("results_batch", "body", ("results", 0, "checked_at")) in FIELDS
     assert (
         Field("results_batch", "body", ("results", 0, "result", "result_of_qualification_confirmation", "birthdate"))
