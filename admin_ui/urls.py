@@ -1,6 +1,6 @@
 from django.urls import path
 
-from admin_ui import publishing, staff, views
+from admin_ui import devices, publishing, staff, views
 
 app_name = "console"
 urlpatterns = [
@@ -11,10 +11,13 @@ urlpatterns = [
     path("login/otp/setup/", staff.TotpSetupView.as_view(), name="otp-setup"),
     path("account/security/", staff.AccountSecurityView.as_view(), name="account-security"),
     path("devices/", views.DeviceListView.as_view(), name="devices"),
+    path("devices/retire/", devices.DeviceBulkRetireView.as_view(), name="devices-retire"),
+    path("devices/<uuid:device_id>/", devices.DeviceDetailView.as_view(), name="device-detail"),
     path("devices/<uuid:device_id>/retire/", views.DeviceRetireView.as_view(), name="device-retire"),
     path("devices/<uuid:device_id>/rename/", views.DeviceRenameView.as_view(), name="device-rename"),
     path("devices/activation-codes/", views.ActivationCodeListView.as_view(), name="activation-codes"),
     path("devices/activation-codes/new/", views.ActivationCodeIssueView.as_view(), name="activation-code-issue"),
+    path("devices/activation-codes/revoke/", devices.ActivationCodeBulkRevokeView.as_view(), name="activation-codes-revoke"),
     path(
         "devices/activation-codes/<int:code_id>/revoke/",
         views.ActivationCodeRevokeView.as_view(),

@@ -6,12 +6,13 @@ import datetime as dt
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -34,6 +35,7 @@ from admin_ui.forms import (
     audit_action_label,
 )
 from admin_ui.presenters import result_sections
+from admin_ui.sorting import parse_sort
 from admin_ui.templatetags.console import jst_datetime
 from server.audit.actions import record_event
 from server.audit.models import AuditEvent
@@ -132,16 +134,45 @@ class DashboardView(StaffRequiredMixin, TemplateView):
         return context
 
 
+DEVICES_PER_PAGE = 50
+DEVICE_SORTS = {
+    "name": "端末名",
+    "status": "状態",
+    "registered_at": "登録日時",
+    "last_seen_at": "最終接続日時",
+    "app_version": "アプリバージョン",
+}
+
+
 class DeviceListView(StaffRequiredMixin, TemplateView):
-    """A02 basics: every device of the institution, retired and deregistered ones included (they are kept)."""
+    """A02: every device of the institution (retired and deregistered ones are kept), sortable and paged, with its
+    health; IT can retire several at once."""
 
     template_name = "admin_ui/devices.html"
     nav_section = "devices"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        devices = Device.objects.filter(institution=self.institution).order_by("name", "registered_at")
-        context["devices"] = devices
+        sort = parse_sort(self.request.GET, DEVICE_SORTS, "name")
+        field = F(sort.key)
+        order = field.desc(nulls_last=True) if sort.descending else field.asc(nulls_first=True)
+        devices = Device.objects.filter(institution=self.institution).order_by(order, "name", "pk")
+        page = Paginator(devices, DEVICES_PER_PAGE).get_page(self.request.GET.get("page"))
+        querystring = self.request.GET.copy()
+        querystring.pop("page", None)
+        now = timezone.now()
+        rows = [
+            {"device": d, "health": d.health(now), "health_label": Device.HEALTH_LABELS[d.health(now)]}
+            for d in page.object_list
+        ]
+        context.update(
+            devices=page.object_list,
+            rows=rows,
+            page=page,
+            sort=sort,
+            querystring=querystring.urlencode(),
+            offline_minutes=settings.DEVICE_OFFLINE_AFTER_MINUTES,
+        )
         return context
 
 
@@ -258,13 +289,17 @@ class DeviceRenameView(StaffRequiredMixin, FormView):
 
     def form_valid(self, form: RenameDeviceForm) -> HttpResponse:
         device = self.get_device()
-        old, new = device.name, form.cleaned_data["name"]
+        old, new = device.name, form.cleaned_data["name"].strip()
         if new != old:
-            do_rename_device(device, new, by=self.request.user.get_username(), request=self.request)
+            try:
+                do_rename_device(device, new, by=self.request.user.get_username(), request=self.request)
+            except ValidationError as error:
+                form.add_error("name", error.message_dict["name"])
+                return self.form_invalid(form)
             messages.success(self.request, f"端末名を「{old}」から「{new}」に変更しました。")
         else:
             messages.info(self.request, "端末名は変更されていません。")
-        return HttpResponseRedirect(reverse("console:devices"))
+        return HttpResponseRedirect(reverse("console:device-detail", args=[device.pk]))
 
 
 class ActivationCodeListView(StaffRequiredMixin, TemplateView):
@@ -295,12 +330,16 @@ class ActivationCodeIssueView(StaffRequiredMixin, FormView):
     nav_section = "devices"
 
     def form_valid(self, form: IssueActivationCodeForm) -> HttpResponse:
-        code, issued = do_issue_activation_code(
-            self.institution,
-            device_name=form.cleaned_data["device_name"].strip() or None,
-            issued_by=self.request.user.get_username(),
-            request=self.request,
-        )
+        try:
+            code, issued = do_issue_activation_code(
+                self.institution,
+                device_name=form.cleaned_data["device_name"].strip() or None,
+                issued_by=self.request.user.get_username(),
+                request=self.request,
+            )
+        except ValidationError as error:
+            form.add_error("device_name", error.message_dict["device_name"])
+            return self.form_invalid(form)
         context = self.get_context_data(form=form, issued=issued, code=format_activation_code(code))
         return render(self.request, "admin_ui/activation_code_issued.html", context)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import itertools
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -34,6 +36,35 @@ def hash_activation_code(code: str) -> str:
     return hmac.new(settings.ACTIVATION_CODE_PEPPER.encode(), code.encode(), hashlib.sha256).hexdigest()
 
 
+NAME_TAKEN = "この端末名は既に使われています。ほかの端末と区別できる名前を入力してください。"
+
+
+def device_name_taken(institution: Institution, name: str, *, exclude: Any = None) -> bool:
+    """A02: names are unique within an institution (retired devices keep theirs), and a valid activation code's
+    preset name is reserved for the tablet that will use it."""
+    if Device.objects.filter(institution=institution, name=name).exclude(pk=exclude).exists():
+        return True
+    pending = ActivationCode.objects.filter(
+        institution=institution, device_name=name, used_at__isnull=True, revoked_at__isnull=True
+    )
+    return pending.filter(expires_at__gt=timezone.now()).exists()
+
+
+def _free_name(institution: Institution, wanted: str) -> str:
+    """``wanted``, or ``wanted (2)``, ``wanted (3)``… where it is taken by another device (registration never fails
+    over a name: two tablets both called 「vm」 by their host name arrive as 「vm」 and 「vm (2)」)."""
+    base = (wanted.strip() or "端末")[:100]
+    taken = set(Device.objects.filter(institution=institution, name__startswith=base[:90]).values_list("name", flat=True))
+    if base not in taken:
+        return base
+    for number in itertools.count(2):
+        suffix = f" ({number})"
+        candidate = base[: 100 - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+    raise AssertionError("unreachable")
+
+
 def _ttl(ttl: datetime.timedelta | int | None) -> datetime.timedelta:
     if ttl is None:
         return datetime.timedelta(hours=settings.ACTIVATION_CODE_TTL_HOURS)
@@ -50,7 +81,14 @@ def do_issue_activation_code(
     issued_by: str = "",
     request: Any = None,
 ) -> tuple[str, ActivationCode]:
-    """Issue a 12-digit single-use code; the plain code is returned once and never stored. ``ttl``: hours or a delta."""
+    """Issue a 12-digit single-use code; the plain code is returned once and never stored. ``ttl``: hours or a delta.
+
+    A preset ``device_name`` must be free in the institution (ValidationError on ``device_name`` otherwise): the
+    tablet registered with this code gets exactly that name.
+    """
+    device_name = (device_name or "").strip()
+    if device_name and device_name_taken(institution, device_name):
+        raise ValidationError({"device_name": [NAME_TAKEN]})
     now = timezone.now()
     for _ in range(5):  # a collision among 10^12 codes is unlikely; retry rather than fail
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
@@ -193,9 +231,10 @@ def do_register_device(registration: Registration, *, request: Any = None) -> De
             )
             error = _code_error(code, institution, now)
         if error is None:
-            device = Device.objects.create(
-                institution=institution,
-                name=registration.device_name or code.device_name or "端末",
+            # The name IT set with the code wins over the one the terminal proposes (its host name, e.g. 「vm」).
+            device = _create_device(
+                institution,
+                code.device_name or registration.device_name,
                 public_key=registration.public_key,
                 status=Device.STATUS_ACTIVE,
                 registered_at=now,
@@ -229,6 +268,17 @@ def do_register_device(registration: Registration, *, request: Any = None) -> De
         detail={"code": error.code, "institution_code": registration.institution_code[:20]},
     )
     raise error
+
+
+def _create_device(institution: Institution, wanted_name: str, **fields: Any) -> Device:
+    """Insert a device under a free name; a name taken meanwhile by a concurrent registration moves on to the next."""
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                return Device.objects.create(institution=institution, name=_free_name(institution, wanted_name), **fields)
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not find a free device name")
 
 
 def do_deregister_device(device: Device, *, request: Any = None) -> Device:
@@ -270,9 +320,17 @@ def do_retire_device(device: Device, by: Any, reason: str, *, request: Any = Non
 
 
 def do_rename_device(device: Device, name: str, *, by: str = "", request: Any = None) -> Device:
-    old = device.name
+    """Rename a device (A02); a name used by another device of the institution is a field error on ``name``."""
+    old, name = device.name, name.strip()
+    if device_name_taken(device.institution, name, exclude=device.pk):
+        raise ValidationError({"name": [NAME_TAKEN]})
     device.name = name
-    device.save(update_fields=["name"])
+    try:
+        with transaction.atomic():
+            device.save(update_fields=["name"])
+    except IntegrityError:  # taken between the check and the update
+        device.name = old
+        raise ValidationError({"name": [NAME_TAKEN]}) from None
     device_changed(device.pk)
     record_event(
         "device_renamed",

@@ -281,8 +281,11 @@ class DeviceSignatureAuthentication(BaseAuthentication):
             raise signature_error(signing.UNKNOWN_DEVICE)
         from server.devices.actions import note_device_seen  # here: actions imports the institutions app
 
-        # The Django request, not DRF's: request.user of DRF's would run this authentication again.
-        note_device_seen(device, request=request._request)
+        # Only a device in service is "seen": a retired or deregistered one is refused by IsActiveDevice, and a
+        # refused call must not move its 最終接続日時 (A02). The Django request, not DRF's (whose request.user would
+        # run this authentication again).
+        if device.status == Device.STATUS_ACTIVE:
+            note_device_seen(device, request=request._request)
         return DeviceUser(device), device
 
     def authenticate_header(self, request: Request) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -37,9 +39,31 @@ class Device(models.Model):
 
     class Meta:
         ordering = ["institution", "name", "registered_at"]
+        constraints = [
+            # A02: devices can be told apart; retired ones keep their name (rename one to reuse it).
+            models.UniqueConstraint(fields=["institution", "name"], name="device_name_unique_per_institution")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.id})"
+
+    HEALTH_OK = "ok"
+    HEALTH_SILENT = "silent"
+    HEALTH_RETIRED = "retired"
+    HEALTH_LABELS = {HEALTH_OK: "正常", HEALTH_SILENT: "応答なし", HEALTH_RETIRED: "廃止"}
+
+    def health(self, now: datetime.datetime | None = None) -> str:
+        """A02/A07: 正常, 応答なし (an active device silent for DEVICE_OFFLINE_AFTER_MINUTES), 廃止 (retired or
+        deregistered: its key is refused)."""
+        if self.status != self.STATUS_ACTIVE:
+            return self.HEALTH_RETIRED
+        silent_after = datetime.timedelta(minutes=settings.DEVICE_OFFLINE_AFTER_MINUTES)
+        if self.last_seen_at is None or (now or timezone.now()) - self.last_seen_at > silent_after:
+            return self.HEALTH_SILENT
+        return self.HEALTH_OK
+
+    def health_label(self) -> str:
+        return self.HEALTH_LABELS[self.health()]
 
     @property
     def is_active(self) -> bool:

@@ -135,7 +135,8 @@ def test_it_issues_an_activation_code_and_retires_a_device(
 
             # Retire a device: reason, confirmation box and the browser's confirm dialog.
             page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="端末").click()
-            page.get_by_role("link", name="「受付1」を廃止").click()
+            page.get_by_role("link", name="受付1", exact=True).click()
+            page.get_by_role("link", name="廃止", exact=True).click()
             page.get_by_label("廃止の理由").fill("紛失のため")
             page.get_by_label("この端末を廃止すると").check()
             dialogs = []
@@ -145,7 +146,7 @@ def test_it_issues_an_activation_code_and_retires_a_device(
             assert dialogs == ["端末「受付1」を廃止します。よろしいですか？"]
             retired_row = page.locator(f'tr[data-device-id="{device.pk}"]')
             expect(retired_row).to_contain_text("廃止")
-            expect(retired_row.get_by_role("link", name="「受付1」を廃止")).to_have_count(0)
+            expect(retired_row.locator('input[type="checkbox"]')).to_have_count(0)  # no longer selectable
         finally:
             browser.close()
             # With Playwright's event loop running, Django keeps the ORM's connection of this block in a context

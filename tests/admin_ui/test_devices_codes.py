@@ -146,7 +146,7 @@ def test_it_renames_a_device(client, it_staff, clinic, make_device):
     device = make_device(clinic, "受付1")
     client.force_login(it_staff)
     url = reverse("console:device-rename", args=[device.pk])
-    assert url in client.get(reverse("console:devices")).content.decode()
+    assert url in client.get(reverse("console:device-detail", args=[device.pk])).content.decode()
     page = client.get(url)
     assert page.status_code == 200 and 'value="受付1"' in page.content.decode()
 
@@ -164,6 +164,16 @@ def test_it_renames_a_device(client, it_staff, clinic, make_device):
     event = AuditEvent.objects.get(action="device_renamed")
     assert (event.actor_type, event.actor_id, event.device_id) == ("staff", "it", device.pk)
     assert event.detail == {"from": "受付1", "to": "受付A"}
+
+    # A02: names tell devices apart — another device's name is a field error, nothing changes.
+    make_device(clinic, "診察室")
+    clash = client.post(url, {"name": "診察室"})
+    assert clash.status_code == 200
+    assert clash.context["form"].errors["name"] == [
+        "この端末名は既に使われています。ほかの端末と区別できる名前を入力してください。"
+    ]
+    device.refresh_from_db()
+    assert device.name == "受付A"
 
 
 def test_rename_is_it_only_and_isolated(client, manager, it_staff, clinic, other_clinic, make_device):

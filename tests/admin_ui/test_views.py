@@ -132,7 +132,7 @@ def test_device_list_shows_only_own_institution(client, manager, clinic, other_c
     body = client.get(reverse("console:devices")).content.decode()
     assert "受付1" in body and "受付2" in body
     assert "よその端末" not in body
-    assert "利用中" in body and "廃止" in body
+    assert "正常" in body and "廃止" in body  # device health (A02)
     for column in ("端末名", "状態", "登録日時", "最終接続日時", "アプリバージョン", "OS", "カードリーダー"):
         assert column in body
     assert "Windows 11" in body
@@ -182,7 +182,7 @@ def test_it_retires_a_device_with_reason(client, it_staff, clinic, make_device):
 
     device = make_device(clinic, "受付1")
     client.force_login(it_staff)
-    listing = client.get(reverse("console:devices")).content.decode()
+    listing = client.get(reverse("console:device-detail", args=[device.pk])).content.decode()
     retire_url = reverse("console:device-retire", args=[device.pk])
     assert retire_url in listing
     response = client.post(retire_url, {"reason": "故障のため交換", "confirm": "on"}, follow=True)

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from server.devices.actions import do_issue_activation_code
@@ -18,6 +19,9 @@ class Command(BaseCommand):
             raise CommandError(f"機関コード {institution} の医療機関は登録されていません。")
         if ttl_hours is not None and ttl_hours < 1:
             raise CommandError("--ttl-hours は1以上を指定してください。")
-        code, obj = do_issue_activation_code(found, device_name=device_name, ttl=ttl_hours)
+        try:
+            code, obj = do_issue_activation_code(found, device_name=device_name, ttl=ttl_hours)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         self.stdout.write(code)
         self.stderr.write(f"有効期限: {obj.expires_at.isoformat()}（このコードは再表示できません）")
