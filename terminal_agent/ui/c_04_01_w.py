@@ -175,7 +175,7 @@ class ResultScreen(Screen):
 
         self.document: dict[str, Any] | None = None
         self.view: ResultView | None = None
-        self.message_labels: list[QLabel] = []
+        self.message_labels: list[QLabel | Notice] = []  # each has text(): the banner's label, then the notices
         self.notice_widgets: list[Notice] = []
         self.section_views: list[_SectionView] = []
 
@@ -228,7 +228,7 @@ class ResultScreen(Screen):
         notice.setObjectName("resultNotice")
         self.notices.addWidget(notice)
         self.notice_widgets.append(notice)
-        self.message_labels.append(notice.label)
+        self.message_labels.append(notice)
 
     @staticmethod
     def _clear(layout: QVBoxLayout) -> None:

@@ -94,8 +94,8 @@ class MethodSelectScreen(Screen):
         self.help_title = help_card.title_label
         self.help = paragraph("")
         help_card.add(self.help)
-        help_card.content.addStretch(1)
-        row.second.addWidget(help_card, 1)
+        row.second.addWidget(help_card)
+        row.second.addStretch(1)
         self.body.addWidget(row, 1)
 
     def set_methods(self, methods: list[Method]) -> None:

@@ -38,10 +38,12 @@ class PinEntryScreen(Screen):
         self.prompt.setObjectName("patientPrompt")
         row.first.addWidget(self.prompt)
         self.error = ErrorNotice()
+        self.error.set_large()  # the patient reads it too
         row.first.addWidget(self.error)
         self.illustration = Illustration("pin-keypad", height=200, accessible="テンキーで暗証番号を入力")
         self.illustration.setMaximumHeight(260)
         row.first.addWidget(self.illustration, 1)
+        row.first.addStretch(0)
         self.keypad = Keypad(4)
         self.keypad.changed.connect(lambda digits: self.next_button.setEnabled(len(digits) == 4))
         self.keypad.submitted.connect(lambda digits: self._next() if len(digits) == 4 else None)

@@ -228,7 +228,7 @@ QLabel[role="pinDots"] {{ font-size: {t.pin_dots}px; color: {c.primary}; }}
 QFrame[role="card"] {{ background: {c.white}; border: 1px solid {c.divider}; border-radius: {z.radius_m}px; }}
 QLabel[role="rowLabel"] {{ color: {c.text_muted}; }}
 QLabel[role="rowValue"] {{ font-weight: bold; }}
-QFrame[role="notice"] {{ border-radius: {z.radius_s}px; border: none; border-left: 6px solid {c.info}; background: {c.info_soft}; }}
+QFrame[role="notice"] {{ border-radius: 0; border: none; border-left: 6px solid {c.info}; background: {c.info_soft}; }}
 QFrame[role="notice"] QLabel {{ background: transparent; color: {c.info_text}; font-weight: bold; }}
 QFrame[role="notice"][tone="warning"] {{ border-left-color: {c.warning}; background: {c.warning_soft}; }}
 QFrame[role="notice"][tone="warning"] QLabel {{ color: {c.warning_text}; }}
@@ -238,6 +238,7 @@ QFrame[role="notice"][tone="error"] {{ border-left-color: {c.error}; background:
 QFrame[role="notice"][tone="error"] QLabel {{ color: {c.error_text}; }}
 QFrame[role="notice"][tone="success"] {{ border-left-color: {c.success}; background: {c.success_soft}; }}
 QFrame[role="notice"][tone="success"] QLabel {{ color: {c.success_text}; }}
+QFrame[role="notice"][textSize="large"] QLabel {{ font-size: {t.instruction}px; }}
 QFrame[role="banner"] {{ border-radius: {z.radius_m}px; border: none; background: {c.success}; }}
 QFrame[role="banner"][tone="error"] {{ background: {c.error}; }}
 QFrame[role="banner"] QLabel {{ color: {c.on_dark}; background: transparent; font-size: {t.banner}px; font-weight: bold; }}

@@ -224,6 +224,7 @@ def paragraph(text: str, role: str | None = None, *, line_height: int = 160) -> 
 
 
 def set_paragraph(label: QLabel, text: str, *, line_height: int = 160) -> None:
+    label.setTextFormat(Qt.TextFormat.RichText)
     lines = "<br>".join(html.escape(line) for line in text.split("\n"))
     label.setText(f'<p style="line-height:{line_height}%; margin:0">{lines}</p>')
     label.setAccessibleName(text)
@@ -557,6 +558,7 @@ class Notice(QFrame):
         super().__init__(parent)
         self.setProperty("role", "notice")
         self.setProperty("tone", tone)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)  # never taller than its text
         self.tone = tone
         row = QHBoxLayout(self)
         row.setContentsMargins(SPACE.m, SPACE.m, SPACE.m, SPACE.m)
@@ -565,13 +567,25 @@ class Notice(QFrame):
         self.icon_label.setPixmap(icon_pixmap(NOTICE_ICONS[tone], 32, self.devicePixelRatioF() or 2.0))
         self.icon_label.setFixedSize(32, 32)
         row.addWidget(self.icon_label, 0, Qt.AlignmentFlag.AlignTop)
-        self.label = text_label(text)
+        self.label = paragraph(text, line_height=150)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row.addWidget(self.label, 1)
+        self._text = text
         self.setAccessibleName(text)
 
     def text(self) -> str:
-        return self.label.text()
+        """The plain text (the label holds it as rich text, for the line height)."""
+        return self._text
+
+    def setText(self, text: str) -> None:  # noqa: N802 - the QLabel spelling, so show_error() takes notices too
+        self._text = text
+        set_paragraph(self.label, text, line_height=150)
+        self.setAccessibleName(text)
+
+    def set_large(self, large: bool = True) -> None:
+        """Instruction-sized text, for what a patient reads from across the counter."""
+        set_style_property(self, "textSize", "large" if large else "")
+        set_style_property(self.label, "textSize", "large" if large else "")
 
 
 class Banner(QFrame):
@@ -637,10 +651,6 @@ class ErrorNotice(Notice):
         super().__init__("", "error", parent)
         self.setObjectName("fieldError")
         self.hide()
-
-    def setText(self, text: str) -> None:  # noqa: N802 - the QLabel spelling, so show_error() takes both
-        self.label.setText(text)
-        self.label.setAccessibleName(text)
 
 
 def error_label() -> QLabel:

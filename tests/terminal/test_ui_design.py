@@ -186,7 +186,10 @@ def visible_texts(widget) -> list[str]:
         if label.isVisibleTo(widget):
             texts.append(re.sub(r"<[^>]+>", " ", label.text()))
     for control in widget.findChildren(QAbstractButton):
-        if control.isVisibleTo(widget):
+        icon_only = getattr(control, "toolButtonStyle", None) and (
+            control.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonIconOnly
+        )
+        if control.isVisibleTo(widget) and not icon_only:
             texts.append(control.text())
     for table in widget.findChildren(QTableWidget):
         texts.extend(table.horizontalHeaderItem(i).text() for i in range(table.columnCount()))
@@ -309,3 +312,41 @@ def test_security_settings_lists_the_manual_items_in_order_with_a_switch(qtbot, 
     screen.visual_toggled.connect(toggled.append)
     qtbot.mouseClick(screen.visual_toggle, Qt.MouseButton.LeftButton, pos=QPoint(8, 8))
     assert toggled == [True]
+
+
+def test_status_strip_of_every_screen_follows_the_window_status(qtbot, window):
+    screens = window.screens()
+    assert all(not s.status_strip.online_label.isVisibleTo(s) for s in screens)  # nothing said yet: nothing shown
+    window.status.set_online(False)
+    window.status.set_pending(3)
+    for screen in screens:
+        strip = screen.status_strip
+        assert strip.online_label.isVisibleTo(screen) and "オフライン" in strip.online_label.text()
+        assert strip.online_label.property("online") == "false"
+        assert strip.pending_label.text() == "送信待ちの資格確認結果: 3件"
+    window.status.set_online(True)
+    window.status.set_pending(0)
+    assert window.result.status_strip.online_label.text() == "● オンライン"
+    assert window.result.status_strip.pending_label.property("waiting") == "false"
+
+
+def test_every_character_on_screen_is_drawn_by_the_bundled_font(qtbot, window):
+    """No fallback font is needed, so every machine draws the same glyphs (reference renderings rely on it)."""
+    from PySide6.QtGui import QFont, QRawFont
+
+    window.result.show_document(FULL, from_check=True)
+    window.status.set_online(False)
+    window.status.set_pending(1)
+    characters = set()
+    for screen in window.screens():
+        for text in visible_texts(screen):
+            characters |= set(re.sub(r"&[a-z]+;", " ", text))
+    for action in window.methods.menu.actions():
+        characters |= set(action.text())
+    for bold in (False, True):
+        font = QFont(theme.FONT_FAMILY)
+        font.setBold(bold)
+        raw = QRawFont.fromFont(font)
+        assert raw.familyName() == theme.FONT_FAMILY
+        missing = {c for c in characters if c.strip() and not raw.supportsCharacter(ord(c))}
+        assert not missing, "".join(sorted(missing))
