@@ -5,7 +5,7 @@ cd "$ROOT"
 
 log "system packages"
 apt_ensure python3-venv build-essential swig libpcsclite-dev pcscd vsmartcard-vpcd opensc pcsc-tools \
-  chromium fonts-noto-cjk redis-server postgresql docker-compose libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3
+  chromium fonts-noto-cjk redis-server postgresql docker-compose nginx libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3
 
 venv_ensure "server,terminal,dev"
 

@@ -121,3 +121,56 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+@contextmanager
+def nginx(upstreams: list[str], directory: Path) -> Iterator[str]:
+    """Debian's nginx in front of ``upstreams`` (base URLs) with deploy/nginx's http and proxy parts, on a spare port;
+    its config, pid, logs and temp files all in ``directory``. Yields its base URL."""
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    servers = "\n".join(f"        server {urlparse(u).netloc};" for u in upstreams)
+    config = directory / "nginx.conf"
+    config.write_text(f"""
+user root;
+worker_processes 1;
+daemon off;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    include {ROOT}/deploy/nginx/myna-http.conf;
+    access_log {directory}/access.log myna_json;
+    client_body_temp_path {directory}/client_body;
+    proxy_temp_path {directory}/proxy;
+    fastcgi_temp_path {directory}/fastcgi;
+    uwsgi_temp_path {directory}/uwsgi;
+    scgi_temp_path {directory}/scgi;
+    upstream myna_web {{
+{servers}
+        keepalive 16;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        include {ROOT}/deploy/nginx/myna-proxy.conf;
+    }}
+}}
+""")
+    test = subprocess.run(["nginx", "-t", "-q", "-e", str(directory / "error.log"), "-c", str(config)],
+                          capture_output=True, text=True, timeout=30)
+    if test.returncode != 0:
+        raise RuntimeError(f"nginx -t refused the configuration: {test.stderr}")
+    process = subprocess.Popen(["nginx", "-e", str(directory / "error.log"), "-c", str(config)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_http(url + "/healthz", process)
+        yield url
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGQUIT)  # graceful: the master waits for its workers
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
