@@ -19,6 +19,7 @@ class DayCount:
     title: str  # the full date for the tooltip, e.g. "2026年11月24日"
     valid: int
     invalid: int
+    href: str = ""  # the result list of that day (A07), empty for users who may not open it
 
     @property
     def total(self) -> int:
@@ -31,6 +32,7 @@ class Bar:
     value: float
     value_label: str
     tone: str = "primary"  # primary | valid | invalid | warn | muted
+    href: str = ""  # where a click on the bar goes (the filtered result list), empty for none
 
 
 def _nice_ceiling(value: float) -> int:
@@ -42,6 +44,17 @@ def _nice_ceiling(value: float) -> int:
         if value <= step * power:
             return int(step * power)
     return int(10 * power)
+
+
+def _open_group(href: str, tooltip: str) -> str:
+    """A mark with its tooltip; with ``href`` the mark is a link (SVG <a>: no script, keyboard-focusable)."""
+    if href:
+        return f'<a class="chart__link" href="{escape(href)}" aria-label="{tooltip}"><g><title>{tooltip}</title>'
+    return f"<g><title>{tooltip}</title>"
+
+
+def _close_group(href: str) -> str:
+    return "</g></a>" if href else "</g>"
 
 
 def _svg(width: int, height: int, title: str, desc: str, body: str, css_class: str) -> SafeString:
@@ -69,6 +82,7 @@ def daily_checks_chart(days: list[DayCount]) -> SafeString:
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = _nice_ceiling(max((d.total for d in days), default=0))
     slot = plot_w / max(len(days), 1)
+    label_every = max(1, round(len(days) / 6))
     bar_w = max(slot * 0.7, 1)
     parts: list[str] = []
     for fraction in (0, 0.5, 1):
@@ -82,7 +96,7 @@ def daily_checks_chart(days: list[DayCount]) -> SafeString:
         valid_h = plot_h * day.valid / peak
         invalid_h = plot_h * day.invalid / peak
         tooltip = escape(f"{day.title}: {day.total}件（資格有効 {day.valid}件・資格無効 {day.invalid}件）")
-        parts.append(f"<g><title>{tooltip}</title>")
+        parts.append(_open_group(day.href, tooltip))
         parts.append(
             f'<rect class="chart__bar chart__bar--valid" x="{x:.1f}" y="{top + plot_h - valid_h:.1f}" '
             f'width="{bar_w:.1f}" height="{valid_h:.1f}"/>'
@@ -91,8 +105,8 @@ def daily_checks_chart(days: list[DayCount]) -> SafeString:
             f'<rect class="chart__bar chart__bar--invalid" x="{x:.1f}" y="{top + plot_h - valid_h - invalid_h:.1f}" '
             f'width="{bar_w:.1f}" height="{invalid_h:.1f}"/>'
         )
-        parts.append("</g>")
-        if index % 5 == 0 or index == len(days) - 1:
+        parts.append(_close_group(day.href))
+        if index % label_every == 0 or index == len(days) - 1:
             parts.append(
                 f'<text class="chart__axis" x="{x + bar_w / 2:.1f}" y="{height - 8}" '
                 f'text-anchor="middle">{escape(day.label)}</text>'
@@ -120,7 +134,7 @@ def horizontal_bar_chart(
         y = 4 + index * row_h
         bar_len = plot_w * min(bar.value, peak) / peak if peak else 0
         label = bar.label if len(bar.label) <= max_chars else bar.label[: max_chars - 1] + "…"
-        parts.append(f"<g><title>{escape(f'{bar.label}: {bar.value_label}')}</title>")
+        parts.append(_open_group(bar.href, escape(f"{bar.label}: {bar.value_label}")))
         parts.append(
             f'<text class="chart__label" x="{label_w - 8}" y="{y + row_h / 2 + 5:.1f}" '
             f'text-anchor="end">{escape(label)}</text>'
@@ -132,13 +146,14 @@ def horizontal_bar_chart(
         )
         parts.append(
             f'<text class="chart__value" x="{label_w + plot_w + 8}" y="{y + row_h / 2 + 5:.1f}">'
-            f"{escape(bar.value_label)}</text></g>"
+            f"{escape(bar.value_label)}</text>"
         )
+        parts.append(_close_group(bar.href))
     desc = "、".join(f"{b.label} {b.value_label}" for b in bars) or "データなし"
     return _svg(width, height, title, desc, "".join(parts), css_class)
 
 
-def share_chart(valid: int, invalid: int) -> SafeString:
+def share_chart(valid: int, invalid: int, *, valid_href: str = "", invalid_href: str = "") -> SafeString:
     """A ring split into valid and invalid, the valid share written in the middle."""
     size, radius, stroke = 200, 70, 28
     circumference = 2 * math.pi * radius
@@ -150,18 +165,22 @@ def share_chart(valid: int, invalid: int) -> SafeString:
     if total:
         valid_len = circumference * valid / total
         # Drawn from 12 o'clock clockwise: valid first, invalid after it.
-        for css, length, offset, text in (
-            ("valid", valid_len, 0.0, f"資格有効 {valid}件"),
-            ("invalid", circumference - valid_len, -valid_len, f"資格無効 {invalid}件"),
+        for css, length, offset, text, href in (
+            ("valid", valid_len, 0.0, f"資格有効 {valid}件", valid_href),
+            ("invalid", circumference - valid_len, -valid_len, f"資格無効 {invalid}件", invalid_href),
         ):
             if length <= 0:
                 continue
+            if href:
+                parts.append(f'<a class="chart__link" href="{escape(href)}" aria-label="{escape(text)}">')
             parts.append(
                 f'<circle class="chart__ring chart__ring--{css}" cx="{centre}" cy="{centre}" r="{radius}" fill="none" '
                 f'stroke-width="{stroke}" stroke-dasharray="{length:.2f} {circumference - length:.2f}" '
                 f'stroke-dashoffset="{offset:.2f}" transform="rotate(-90 {centre} {centre})">'
                 f"<title>{escape(text)}</title></circle>"
             )
+            if href:
+                parts.append("</a>")
         share = f"{valid * 100 / total:.0f}%"
     else:
         share = "—"

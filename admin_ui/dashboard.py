@@ -8,23 +8,26 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from admin_ui.charts import Bar, DayCount, daily_checks_chart, horizontal_bar_chart, share_chart
 
-CHART_DAYS = 30
-STALE_AFTER = dt.timedelta(hours=24)  # an active terminal silent this long needs a look
+PERIODS = (7, 30, 90)  # A07: the period choice of the charts, in JST days ending today
+DEFAULT_PERIOD = 30
 HEALTH_SCALE_HOURS = 7 * 24  # the health bars run from "just now" to a week; older ones fill the bar
 
 
 @dataclass(frozen=True)
 class DeviceHealth:
     device: Any
-    state: str  # ok | stale | never
+    state: str  # Device.HEALTH_OK | HEALTH_SILENT (retired devices are not listed)
     label: str
     since: str
 
@@ -41,26 +44,41 @@ def _ago(delta: dt.timedelta) -> str:
 
 
 def device_health(devices: list[Any], now: dt.datetime) -> list[DeviceHealth]:
-    """Active terminals, the longest silent first: those are the ones IT must look at."""
-    rows = []
-    for device in devices:
-        if device.last_seen_at is None:
-            rows.append(DeviceHealth(device, "never", "未接続", "—"))
-        elif now - device.last_seen_at >= STALE_AFTER:
-            rows.append(DeviceHealth(device, "stale", "24時間以上接続なし", _ago(now - device.last_seen_at)))
-        else:
-            rows.append(DeviceHealth(device, "ok", "正常", _ago(now - device.last_seen_at)))
+    """Devices in service with their health (正常 / 応答なし, as on the device list), the longest silent first."""
+    rows = [
+        DeviceHealth(
+            device,
+            device.health(now),
+            device.HEALTH_LABELS[device.health(now)],
+            _ago(now - device.last_seen_at) if device.last_seen_at else "接続なし",
+        )
+        for device in devices
+    ]
     never = dt.datetime.min.replace(tzinfo=dt.UTC)
     return sorted(rows, key=lambda row: (row.device.last_seen_at or never, row.device.name))
 
 
-def dashboard_context(institution: Any) -> dict[str, Any]:
+def parse_period(value: str | None) -> int:
+    try:
+        days = int(value or DEFAULT_PERIOD)
+    except ValueError:
+        return DEFAULT_PERIOD
+    return days if days in PERIODS else DEFAULT_PERIOD
+
+
+def _results_url(**params: Any) -> str:
+    return reverse("console:results") + "?" + urlencode(params)
+
+
+def dashboard_context(institution: Any, days: int = DEFAULT_PERIOD, *, links: bool = True) -> dict[str, Any]:
+    """Figures of the last ``days`` JST days. ``links``: bars and stats lead to the filtered result list (only for
+    users who may open it)."""
     from server.devices.models import Device
     from server.results.models import CheckResult
 
     now = timezone.now()
     today = timezone.localdate(now)
-    first_day = today - dt.timedelta(days=CHART_DAYS - 1)
+    first_day = today - dt.timedelta(days=days - 1)
     start = timezone.make_aware(dt.datetime.combine(first_day, dt.time.min))
     results = CheckResult.objects.filter(institution=institution, checked_at__gte=start)
 
@@ -70,50 +88,68 @@ def dashboard_context(institution: Any) -> dict[str, Any]:
         .values("day")
         .annotate(valid=Count("id", filter=Q(is_valid=True)), invalid=Count("id", filter=Q(is_valid=False)))
     }
-    days = []
-    for offset in range(CHART_DAYS):
+    day_counts = []
+    for offset in range(days):
         day = first_day + dt.timedelta(days=offset)
         row = per_day.get(day, {})
-        days.append(
-            DayCount(f"{day.month}/{day.day}", f"{day:%Y年%m月%d日}", row.get("valid", 0), row.get("invalid", 0))
+        href = _results_url(date_from=day.isoformat(), date_to=day.isoformat()) if links else ""
+        day_counts.append(
+            DayCount(f"{day.month}/{day.day}", f"{day:%Y年%m月%d日}", row.get("valid", 0), row.get("invalid", 0), href)
         )
-    valid_total = sum(d.valid for d in days)
-    invalid_total = sum(d.invalid for d in days)
+    valid_total = sum(d.valid for d in day_counts)
+    invalid_total = sum(d.invalid for d in day_counts)
+    period = {"date_from": first_day.isoformat(), "date_to": today.isoformat()}
 
     devices = list(Device.objects.filter(institution=institution).order_by("name", "registered_at"))
     per_device = {row["device_id"]: row["total"] for row in results.values("device_id").annotate(total=Count("id"))}
     # Active terminals always appear (a terminal with no checks is worth seeing); others only if they checked.
     terminal_bars = [
-        Bar(d.name, per_device.get(d.pk, 0), f"{per_device.get(d.pk, 0)}件")
+        Bar(
+            d.name,
+            per_device.get(d.pk, 0),
+            f"{per_device.get(d.pk, 0)}件",
+            href=_results_url(device=d.pk, **period) if links else "",
+        )
         for d in devices
         if d.status == Device.STATUS_ACTIVE or per_device.get(d.pk)
     ]
     terminal_bars.sort(key=lambda bar: -bar.value)
 
     health = device_health([d for d in devices if d.status == Device.STATUS_ACTIVE], now)
-    tones = {"ok": "valid", "stale": "warn", "never": "muted"}
+    tones = {Device.HEALTH_OK: "valid", Device.HEALTH_SILENT: "warn"}
     health_bars = [
         Bar(
             row.device.name,
             HEALTH_SCALE_HOURS
             if row.device.last_seen_at is None
             else (now - row.device.last_seen_at).total_seconds() / 3600,
-            row.since if row.state != "never" else row.label,
+            row.since,
             tones[row.state],
+            href=reverse("console:device-detail", args=[row.device.pk]),
         )
         for row in health
     ]
+    health_counts = {
+        "ok": sum(1 for row in health if row.state == Device.HEALTH_OK),
+        "silent": sum(1 for row in health if row.state == Device.HEALTH_SILENT),
+        "retired": sum(1 for d in devices if d.status != Device.STATUS_ACTIVE),
+    }
 
     start_of_today = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
     today_counts = results.filter(checked_at__gte=start_of_today).aggregate(
         total=Count("id"), valid=Count("id", filter=Q(is_valid=True)), invalid=Count("id", filter=Q(is_valid=False))
     )
     charts: dict[str, SafeString] = {
-        "daily": daily_checks_chart(days),
+        "daily": daily_checks_chart(day_counts),
         "terminals": horizontal_bar_chart(
             terminal_bars, title="端末別の資格確認件数", css_class="chart-terminals", width=440
         ),
-        "share": share_chart(valid_total, invalid_total),
+        "share": share_chart(
+            valid_total,
+            invalid_total,
+            valid_href=_results_url(validity="valid", **period) if links else "",
+            invalid_href=_results_url(validity="invalid", **period) if links else "",
+        ),
         "health": horizontal_bar_chart(
             health_bars, title="端末の最終接続からの経過時間", css_class="chart-health", maximum=HEALTH_SCALE_HOURS
         ),
@@ -124,14 +160,18 @@ def dashboard_context(institution: Any) -> dict[str, Any]:
         "today_counts": today_counts,
         "active_devices": len(health),
         "all_devices": len(devices),
-        "stale_devices": sum(1 for row in health if row.state != "ok"),
+        "stale_devices": health_counts["silent"],
+        "health_counts": health_counts,
+        "period_query": urlencode(period),
+        "periods": PERIODS,
+        "offline_minutes": settings.DEVICE_OFFLINE_AFTER_MINUTES,
         "period_counts": {"total": valid_total + invalid_total, "valid": valid_total, "invalid": invalid_total},
         "valid_share": round(valid_total * 100 / (valid_total + invalid_total))
         if valid_total + invalid_total
         else None,
-        "days": days,
+        "days": day_counts,
         "terminal_bars": terminal_bars,
         "health": health,
         "charts": charts,
-        "chart_days": CHART_DAYS,
+        "chart_days": days,
     }

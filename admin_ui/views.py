@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.generic import FormView, TemplateView, View
 
 from admin_ui.access import ROLE_ADMIN, ROLE_IT, ROLE_MANAGER, StaffRequiredMixin, home_url, membership_of
-from admin_ui.dashboard import dashboard_context
+from admin_ui.dashboard import dashboard_context, parse_period
 from admin_ui.filters import filter_audit_events, filter_results
 from admin_ui.forms import (
     ACTOR_TYPE_LABELS,
@@ -130,7 +130,8 @@ class DashboardView(StaffRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(dashboard_context(self.institution))
+        days = parse_period(self.request.GET.get("days"))
+        context.update(dashboard_context(self.institution, days, links=self.membership.has_role(ROLE_MANAGER)))
         return context
 
 

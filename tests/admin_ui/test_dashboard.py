@@ -37,12 +37,14 @@ def test_dashboard_charts_count_the_right_results(client, manager, clinic, other
     assert sum(d.total for d in days) == 3
     assert context["period_counts"] == {"total": 3, "valid": 2, "invalid": 1}
     assert {bar.label: bar.value for bar in context["terminal_bars"]} == {"受付1": 2, "受付2": 1, "新しい端末": 0}
-    assert {row.device.name: row.state for row in context["health"]} == {
-        "受付1": "ok",
-        "受付2": "stale",
-        "新しい端末": "never",
+    # A07: the health the device list shows — 正常 / 応答なし (silent past DEVICE_OFFLINE_AFTER_MINUTES) / 廃止.
+    assert {row.device.name: row.label for row in context["health"]} == {
+        "受付1": "正常",
+        "受付2": "応答なし",
+        "新しい端末": "応答なし",
     }
-    assert context["stale_devices"] == 2
+    assert context["health_counts"] == {"ok": 1, "silent": 2, "retired": 1}
+    assert "正常 1台・応答なし 2台・廃止 1台" in body
     assert "よその端末" not in body and "他院" not in body
 
     # Four inline SVG charts with accessible names; no script, no external asset.
@@ -51,8 +53,28 @@ def test_dashboard_charts_count_the_right_results(client, manager, clinic, other
     for title in ("日別の資格確認件数", "端末別の資格確認件数", "資格有効・無効の割合", "端末の最終接続からの経過時間"):
         assert f">{title}</title>" in body
     assert "67%" in body  # 2 of 3 valid
-    assert "24時間以上接続なし" in body and "未接続" in body
+    assert "3日前" in body and "接続なし" in body
     assert re.search(r"受付1: 2件", body)
+
+    # Bars link to the filtered result list: the day, the terminal over the period, valid / invalid.
+    today = timezone.localdate().isoformat()
+    assert f'href="/console/results/?date_from={today}&amp;date_to={today}"' in body
+    assert f"/console/results/?device={front.pk}&amp;date_from=" in body
+    assert "validity=invalid" in body
+
+
+def test_period_choice_and_it_sees_no_result_links(client, manager, it_staff, clinic, make_device, make_result):
+    device = make_device(clinic, "受付1")
+    make_result(device, "資格 太郎", "シカク タロウ", checked_at=timezone.now() - dt.timedelta(days=20))
+    client.force_login(manager)
+    for days, total in ((7, 0), (30, 1), (90, 1)):
+        context = client.get(reverse("console:dashboard"), {"days": days}).context
+        assert len(context["days"]) == days and context["period_counts"]["total"] == total
+    assert len(client.get(reverse("console:dashboard"), {"days": "1000"}).context["days"]) == 30
+    client.force_login(it_staff)
+    body = client.get(reverse("console:dashboard")).content.decode()
+    assert "/console/results/" not in body  # IT may not open results: no links to them
+    assert f"/console/devices/{device.pk}/" in body
 
 
 def test_dashboard_chart_labels_are_escaped(client, it_staff, clinic, make_device):
