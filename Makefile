@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench install-demo install-dev services pcscd compose-check clean
+.PHONY: demo test lint bench package install-demo install-dev services pcscd compose-check clean
 
 ## make demo: run the product on the embedded default (SQLite, no Redis): server, console, sandbox and one terminal.
 demo:
@@ -21,6 +21,11 @@ lint:
 bench:
 	bash scripts/bench.sh
 
+## make package: the terminal as an installable one-folder app (PyInstaller) in build/dist/myna-terminal/.
+package:
+	bash scripts/package.sh
+
+## make compose-check: validate docker-compose.yml (compose v1 keys).
 compose-check:
 	docker-compose -f docker-compose.yml config -q
 

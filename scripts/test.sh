@@ -7,7 +7,7 @@ log "system packages"
 apt_ensure python3-venv build-essential swig libpcsclite-dev pcscd vsmartcard-vpcd opensc pcsc-tools \
   chromium fonts-noto-cjk redis-server postgresql docker-compose nginx libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3
 
-venv_ensure "server,terminal,dev"
+venv_ensure "server,terminal,dev,package"
 
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/myna}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"

@@ -73,6 +73,7 @@ def scripted(core, args: argparse.Namespace) -> int:  # noqa: ANN001
             args.institution_code or "", args.account_id or "", os.environ.get("MYNA_TERMINAL_PASSWORD", ""),
             args.activation_code,
         )
+    start_screen = core.start_screen()  # "login" when registered with a passcode: the run opens at the passcode
     try:
         outcome = run_scripted_pin_check(
             core, pin=args.pin, screenshot=args.scripted_screenshot, registration=form, passcode=args.passcode
@@ -83,7 +84,7 @@ def scripted(core, args: argparse.Namespace) -> int:  # noqa: ANN001
     finally:
         core.close()
     name = outcome["result"]["result_of_qualification_confirmation"]["name"]
-    print(json.dumps({"screenshot": outcome["screenshot"], "name": name,
+    print(json.dumps({"screenshot": outcome["screenshot"], "name": name, "start_screen": start_screen,
                       "pending_results": outcome["pending_results"]}, ensure_ascii=False))
     return 0
 
