@@ -123,8 +123,11 @@ def format_value(key: str, value: Any, device_names: dict[str, str] | None = Non
 
 
 def describe(detail: dict[str, Any] | None, device_names: dict[str, str] | None = None) -> list[Detail]:
-    """The event's detail as labelled pairs, in the order recorded."""
-    return [Detail(DETAIL_LABELS.get(k, k), format_value(k, v, device_names)) for k, v in (detail or {}).items()]
+    """The event's detail as labelled pairs, in the order of DETAIL_LABELS (PostgreSQL's jsonb keeps no order of its
+    own: 「変更前」 must still come before 「変更後」), unknown keys last."""
+    order = {key: index for index, key in enumerate(DETAIL_LABELS)}
+    items = sorted((detail or {}).items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
+    return [Detail(DETAIL_LABELS.get(k, k), format_value(k, v, device_names)) for k, v in items]
 
 
 def describe_text(detail: dict[str, Any] | None, device_names: dict[str, str] | None = None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django import forms
@@ -211,6 +212,7 @@ class ResetAccountPasswordForm(AccountPasswordFields):
     """A04: IT sets a new password (the account's lock is lifted with it)."""
 
 
+AUDIT_OBJECT_TYPES = [("", "指定なし"), ("result", "資格確認結果"), ("device", "端末"), ("account", "アプリアカウント")]
 AUDIT_ACTION_LABELS = {
     "console_login": "コンソールへのログイン",
     "console_login_failed": "コンソールへのログイン失敗",
@@ -282,13 +284,21 @@ class AuditSearchForm(forms.Form):
         label="終了日", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     actor = forms.CharField(
-        label="操作者ID",
+        label="操作者ID（前方一致）",
         required=False,
         max_length=150,
         error_messages={"max_length": "操作者IDは150文字以内で入力してください。"},
     )
     device = forms.ChoiceField(label="端末", required=False)
     action = forms.ChoiceField(label="操作", required=False)
+    object_type = forms.ChoiceField(label="対象の種類", required=False, choices=AUDIT_OBJECT_TYPES)
+    object_id = forms.CharField(
+        label="対象のID",
+        required=False,
+        max_length=150,
+        help_text="資格確認結果ID・端末ID・アプリアカウントのID",
+        error_messages={"max_length": "対象のIDは150文字以内で入力してください。"},
+    )
 
     def __init__(self, *args: Any, devices: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -308,4 +318,15 @@ class AuditSearchForm(forms.Form):
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
         if date_from and date_to and date_from > date_to:
             self.add_error("date_to", "終了日は開始日以降の日付を指定してください。")
+        kind, object_id = cleaned.get("object_type"), (cleaned.get("object_id") or "").strip()
+        cleaned["object_id"] = object_id
+        if object_id and not kind:
+            self.add_error("object_type", "対象の種類を選んでください。")
+        elif kind in ("result", "device") and object_id:
+            try:
+                cleaned["object_id"] = str(uuid.UUID(object_id))
+            except ValueError:
+                self.add_error("object_id", "IDの形式が正しくありません（例: 3f2b…-…）。")
+        elif kind and not object_id:
+            self.add_error("object_id", "対象のIDを入力してください。")
         return cleaned

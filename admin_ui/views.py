@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +19,7 @@ from django.utils import timezone
 from django.views.generic import FormView, TemplateView, View
 
 from admin_ui.access import ROLE_ADMIN, ROLE_IT, ROLE_MANAGER, StaffRequiredMixin, home_url, membership_of
+from admin_ui.audit_details import describe, describe_text
 from admin_ui.dashboard import dashboard_context, parse_period
 from admin_ui.filters import filter_audit_events, filter_results
 from admin_ui.forms import (
@@ -260,7 +260,41 @@ class ResultDetailView(StaffRequiredMixin, TemplateView):
         context.update(result=result, sections=result_sections(result.document or {}))
         context["back_query"] = self.request.GET.get("back", "")
         _audit(self, "console_result_viewed", objects=[str(result.pk)], detail={"device": str(result.device_id)})
+        context["viewers"] = result_viewers(self.institution, result)
         return context
+
+
+VIEWER_ACTIONS = {
+    "console_result_viewed": "詳細を表示",
+    "console_results_listed": "一覧に表示",
+    "console_results_exported": "CSVに出力",
+    "result_viewed": "端末で詳細を表示",
+    "results_searched": "端末の検索結果に表示",
+    "results_exported": "CSVに出力（バックグラウンド）",
+}
+VIEWERS_SHOWN = 50
+
+
+def result_viewers(institution: Any, result: CheckResult) -> dict[str, Any]:
+    """A06 「この結果を見た人」: every audit event naming this result (GIN-indexed object ids), newest first."""
+    events = AuditEvent.objects.filter(
+        institution=institution, object_ids__contains=[str(result.pk)], action__in=list(VIEWER_ACTIONS)
+    ).order_by("-occurred_at", "-id")
+    rows = list(events[:VIEWERS_SHOWN])
+    names = dict(Device.objects.filter(institution=institution).values_list("pk", "name"))
+    return {
+        "rows": [
+            {
+                "event": event,
+                "what": VIEWER_ACTIONS[event.action],
+                "who": names.get(event.device_id, "端末") if event.actor_type == "device" else event.actor_id,
+                "kind": ACTOR_TYPE_LABELS.get(event.actor_type, event.actor_type),
+            }
+            for event in rows
+        ],
+        "total": events.count() if len(rows) == VIEWERS_SHOWN else len(rows),
+        "audit_query": f"object_type=result&object_id={result.pk}&date_from=&date_to=",
+    }
 
 
 # --- A02: activation codes and device names (IT) ---
@@ -479,13 +513,6 @@ class AuditSearchMixin(StaffRequiredMixin):
         return dict(Device.objects.filter(institution=self.institution).values_list("pk", "name"))
 
 
-def describe_detail(detail: dict[str, Any]) -> str:
-    """The event's detail as ``key: value`` pairs for a table cell or a CSV column."""
-    if not detail:
-        return ""
-    return json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
-
-
 class AuditListView(AuditSearchMixin, TemplateView):
     template_name = "admin_ui/audit.html"
 
@@ -494,13 +521,14 @@ class AuditListView(AuditSearchMixin, TemplateView):
         form = self.audit_form()
         page = Paginator(self.events(form), AUDIT_PER_PAGE).get_page(self.request.GET.get("page"))
         names = self.device_names()
+        device_names = {str(pk): name for pk, name in names.items()}
         rows = [
             {
                 "event": event,
                 "action_label": audit_action_label(event.action),
                 "actor_label": ACTOR_TYPE_LABELS.get(event.actor_type, event.actor_type),
                 "device_name": names.get(event.device_id, "") if event.device_id else "",
-                "detail": describe_detail(event.detail),
+                "details": describe(event.detail, device_names),
             }
             for event in page.object_list
         ]
@@ -540,6 +568,7 @@ class AuditExportView(AuditSearchMixin, View):
         count = events.count()
         _audit(self, "console_audit_exported", objects=[], detail={**_filters_detail(form.cleaned_data), "rows": count})
         names = self.device_names()
+        device_names = {str(pk): name for pk, name in names.items()}
 
         def rows():
             for event in events.iterator(chunk_size=1000):
@@ -552,7 +581,7 @@ class AuditExportView(AuditSearchMixin, View):
                     names.get(event.device_id, "") if event.device_id else "",
                     event.device_id or "",
                     " ".join(str(o) for o in event.object_ids),
-                    describe_detail(event.detail),
+                    describe_text(event.detail, device_names),
                     event.ip_address or "",
                     event.request_id or "",
                 ]

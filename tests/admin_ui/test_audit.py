@@ -154,3 +154,61 @@ def test_the_trail_has_no_write_urls():
     for name in ("console:audit-delete", "console:audit-edit", "console:audit-update"):
         with pytest.raises(NoReverseMatch):
             reverse(name, args=[1])
+
+
+def test_details_are_labelled_japanese_pairs(client, manager, trail):
+    client.force_login(manager)
+    response = client.get(reverse("console:audit"))
+    rows = {row["event"].pk: row for row in response.context["rows"]}
+    assert [(d.label, d.value) for d in rows[trail["retired"].pk]["details"]] == [("理由", "故障")]
+    assert [(d.label, d.value) for d in rows[trail["renamed"].pk]["details"]] == [("変更前", "A"), ("変更後", "受付1")]
+    body = response.content.decode()
+    assert "<dt>理由</dt><dd>故障</dd>" in body and '{"reason"' not in body
+    rows_csv = csv_rows(client.get(reverse("console:audit-export")))
+    details = {row[1]: row[8] for row in rows_csv[1:]}
+    assert details["端末の廃止"] == "理由: 故障"
+
+
+def test_actor_search_is_by_prefix(client, manager, trail):
+    client.force_login(manager)
+    ids = {row["event"].pk for row in client.get(reverse("console:audit"), {"actor": "IT"}).context["rows"]}
+    assert ids == {trail["renamed"].pk, trail["retired"].pk}  # "it" and "it2", case-insensitive
+    ids = {row["event"].pk for row in client.get(reverse("console:audit"), {"actor": "it2"}).context["rows"]}
+    assert ids == {trail["retired"].pk}
+
+
+def test_filter_by_object(client, manager, clinic, trail, make_result):
+    result = make_result(trail["front"], "資格 太郎", "シカク タロウ")
+    seen = event("console_result_viewed", institution=clinic, actor_id="manager", objects=[str(result.pk)])
+    unlocked = event("app_account_unlocked", institution=clinic, objects=["clinic-admin"])
+    client.force_login(manager)
+
+    def found(**params):
+        response = client.get(reverse("console:audit"), params)
+        return {row["event"].pk for row in response.context["rows"]}, response
+
+    assert found(object_type="result", object_id=str(result.pk))[0] == {seen.pk}
+    assert found(object_type="device", object_id=str(trail["front"].pk))[0] == {trail["renamed"].pk}
+    assert found(object_type="account", object_id="clinic-admin")[0] == {unlocked.pk}
+    ids, response = found(object_type="result", object_id="not-an-id")
+    assert ids == set() and response.context["form"].errors["object_id"]
+    ids, response = found(object_id="clinic-admin")
+    assert response.context["form"].errors["object_type"] == ["対象の種類を選んでください。"]
+
+
+def test_a_result_page_shows_who_saw_it(client, manager, make_staff, clinic, trail, make_result):
+    result = make_result(trail["front"], "資格 太郎", "シカク タロウ")
+    event("result_viewed", institution=clinic, device=trail["front"], actor_type="device", actor_id=str(trail["front"].pk), objects=[str(result.pk)])
+    other = make_staff("jimu", clinic, "manager")
+    client.force_login(other)
+    client.get(reverse("console:result-detail", args=[result.pk]))
+    client.force_login(manager)
+    response = client.get(reverse("console:result-detail", args=[result.pk]))
+    viewers = response.context["viewers"]["rows"]
+    assert [(v["who"], v["what"]) for v in viewers] == [
+        ("manager", "詳細を表示"),
+        ("jimu", "詳細を表示"),
+        ("受付1", "端末で詳細を表示"),
+    ]
+    body = response.content.decode()
+    assert "この結果を見た人" in body and f"object_id={result.pk}" in body
