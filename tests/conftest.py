@@ -14,6 +14,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The terminal fixtures (clinic, terminal, check, ui, stub_window), shared by tests/terminal and tests/e2e.
+pytest_plugins = ["tests.terminal.fixtures"]
+
 
 def _database_url_for(name: str) -> str:
     parts = urlparse(os.environ["DATABASE_URL"])

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from terminal_agent.core import formatting, passcode
 from terminal_agent.core.account import Account, SignedIn
 from terminal_agent.core.api_client import ApiClient, ApiFailure
-from terminal_agent.core.check_flow import MSG_OFFLINE_CHECK, CheckFailure, CheckFlow, CheckService, Method
+from terminal_agent.core.check_flow import MSG_OFFLINE_CHECK, CheckFailure, CheckFlow, CheckService, FailureKind, Method
 from terminal_agent.core.connectivity import OFFLINE_INTERVAL, ONLINE_INTERVAL, Connectivity
 from terminal_agent.core.documents import TERMS, Document, Documents
 from terminal_agent.core.insurance import InsuranceRegistration
@@ -110,7 +110,6 @@ class TerminalCore:
         data_dir: Path | str | None = None,
         store: LocalStore | None = None,
         readers: ReaderProvider | None = None,
-        card_factory: Any = None,
         transport: httpx.BaseTransport | None = None,
         use_keyring: bool = True,
         app_version: str = APP_VERSION,
@@ -120,10 +119,7 @@ class TerminalCore:
         self.store = store or LocalStore(data_dir, use_keyring=use_keyring)
         self.server_url = (server_url or self.store.get_setting("registration.server_url") or "").rstrip("/")
         self.app_version = app_version
-        self._transport = transport
-        self._card_factory = card_factory
         self._lock = threading.RLock()
-        self.logged_in = False
         self._readers = readers
         self._status_listeners: list[Any] = []
         self._next_heartbeat = 0.0
@@ -301,9 +297,8 @@ class TerminalCore:
         self.store.set_setting("passcode.hash", passcode.new_passcode_hash(first, confirmation))
 
     def login(self, code: str) -> bool:
-        stored = self.store.get_setting("passcode.hash")
-        self.logged_in = bool(stored) and passcode.verify_passcode(code, stored)
-        return self.logged_in
+        """T14: whether ``code`` is this terminal's passcode."""
+        return self.verify_passcode(code)
 
     def verify_passcode(self, code: str) -> bool:
         stored = self.store.get_setting("passcode.hash")
@@ -326,12 +321,9 @@ class TerminalCore:
     def logout(self) -> None:
         """ログアウトする: システムログイン now and at every start until a sign-in succeeds."""
         self.account.logout()
-        self.logged_in = False
 
     def system_login(self, account_id: str, password: str) -> SignedIn:
-        signed_in = self._guarded(lambda: self.account.login(account_id, password))
-        self.logged_in = True
-        return signed_in
+        return self._guarded(lambda: self.account.login(account_id, password))
 
     # --- settings (T05, T11) ---------------------------------------------------------------------------------------
     @property
@@ -373,7 +365,6 @@ class TerminalCore:
             self.store,
             self.api,
             self.readers,
-            card_factory=self._card_factory,
             after_store=self._after_store,
             on_deregistered=self._forget_registration,
             is_offline=lambda: self.connectivity.offline,
@@ -389,9 +380,9 @@ class TerminalCore:
         if not self.is_registered():
             raise RegistrationFailed(MSG_DEREGISTERED, code="not_registered")
         if self.update_required:
-            raise CheckFailure("update_required", MSG_REQUIRED, "update_required", "バージョン更新")
+            raise CheckFailure(FailureKind.UPDATE_REQUIRED, MSG_REQUIRED, "update_required", "バージョン更新")
         if self.connectivity.offline:
-            raise CheckFailure("offline", MSG_OFFLINE_CHECK, "offline")
+            raise CheckFailure(FailureKind.OFFLINE, MSG_OFFLINE_CHECK, "offline")
         return CheckFlow(Method(method), self.check_service(), consent_specific_diseases=consent_specific_diseases)
 
     def start_insurance_registration(self, method: Method | str) -> InsuranceRegistration:
@@ -502,7 +493,6 @@ class TerminalCore:
         with self._lock:
             self.store.wipe_registration()
             self.api.set_identity(None, None)
-            self.logged_in = False
 
     def _guarded(self, call: Any) -> Any:
         """A retired or deregistered device turns the terminal back into its 未登録 state (S03)."""

@@ -21,11 +21,15 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from terminal_agent.core.api_client import ApiClient, ApiFailure
 from terminal_agent.core.readers import ReaderProvider
 from terminal_agent.core.store import LocalStore
+
+if TYPE_CHECKING:  # the card protocol is imported by the first check, not at start-up
+    from terminal_agent.card.jpki import JpkiCard
+    from terminal_agent.card.readers import CardConnection
 
 log = logging.getLogger(__name__)
 
@@ -107,18 +111,45 @@ PHYSICAL = frozenset({"visual", "pin"})
 EXPECTED_TOKEN = {Method.VISUAL: "card", Method.PIN: "card", Method.IPHONE: "iphone", Method.ANDROID: "android"}
 
 
+class FailureKind(StrEnum):
+    """Why a check stopped; it picks the screen's dialog. The values are the strings screens and tests compare with
+    (a StrEnum: ``FailureKind.PIN_WRONG == "pin_wrong"``)."""
+
+    PIN_FORMAT = "pin_format"
+    PIN_WRONG = "pin_wrong"
+    PIN_LOCKED = "pin_locked"
+    CARD = "card"
+    WRONG_TOKEN = "wrong_token"
+    OFFLINE = "offline"  # nothing was read: the server is out of reach (T30)
+    NETWORK = "network"
+    SERVICE = "service"
+    UPDATE_REQUIRED = "update_required"  # below the minimum supported version (T14)
+    INSURANCE_UNREGISTERED = "insurance_unregistered"  # a phone's card not registered for insurance use (T20)
+    REGISTRATION_REQUIRED = "registration_required"  # the plastic card: 健康保険証利用登録 offered (T27)
+    REGISTRATION_PROCESSING = "registration_processing"
+    REGISTRATION_FAILED = "registration_failed"
+    INVALID_DOCUMENT = "invalid_document"
+
+
+# Failures after which the same patient may simply try again (the flow goes back to the PIN, or stays at the read).
+RETRYABLE = frozenset(
+    {FailureKind.PIN_WRONG, FailureKind.CARD, FailureKind.NETWORK, FailureKind.OFFLINE, FailureKind.WRONG_TOKEN}
+)
+
+
 @dataclass
 class CheckFailure(Exception):
     """Why a check did not complete: ``kind`` picks the dialog; ``message`` is the manual-style Japanese text."""
 
-    # pin_wrong, pin_locked, card, offline (nothing was read), network, service, insurance_unregistered (phone, T20),
-    # registration_required / registration_processing / registration_failed (plastic card, T27), invalid_document…
-    kind: str
+    kind: FailureKind
     message: str
     code: str = ""
     title: str = ""
     tries_left: int | None = None
     request_id: str = ""  # the server call's X-Request-Id, for support (ApiFailure.request_id)
+
+    def __post_init__(self) -> None:
+        self.kind = FailureKind(self.kind)  # a plain string is accepted; an unknown kind is an error here
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.code}"
@@ -132,37 +163,37 @@ class CheckOutcome:
     synced: bool
 
 
-def card_failure(exc: Exception, card: Any | None = None) -> CheckFailure:
+def card_failure(exc: Exception) -> CheckFailure:
     """Map the card layer's typed errors (``terminal_agent.card.errors``) to a screen message."""
     from terminal_agent.card import errors as card_errors
 
     if isinstance(exc, card_errors.PinLocked):
-        return CheckFailure("pin_locked", MSG_PIN_LOCKED, exc.code, tries_left=0)
+        return CheckFailure(FailureKind.PIN_LOCKED, MSG_PIN_LOCKED, exc.code, tries_left=0)
     if isinstance(exc, card_errors.WrongPin):
-        return CheckFailure("pin_wrong", MSG_PIN_WRONG.format(tries=exc.tries_left), exc.code, tries_left=exc.tries_left)
+        return CheckFailure(FailureKind.PIN_WRONG, MSG_PIN_WRONG.format(tries=exc.tries_left), exc.code, tries_left=exc.tries_left)
     if isinstance(exc, card_errors.InvalidPinFormat):
-        return CheckFailure("pin_wrong", MSG_PIN_FORMAT, exc.code)
+        return CheckFailure(FailureKind.PIN_WRONG, MSG_PIN_FORMAT, exc.code)
     if isinstance(exc, card_errors.CardError):
-        return CheckFailure("card", exc.message, exc.code)
+        return CheckFailure(FailureKind.CARD, exc.message, exc.code)
     # A transport error that the card layer did not wrap (e.g. the virtual card pulled out mid-read).
-    return CheckFailure("card", MSG_CARD_ERROR, "card_error")
+    return CheckFailure(FailureKind.CARD, MSG_CARD_ERROR, "card_error")
 
 
 def api_failure(failure: ApiFailure, method: Method | None = None) -> CheckFailure:
     physical = method is not None and method.value in PHYSICAL
     if failure.code == INSURANCE_UNREGISTERED_CODE:
-        kind = "registration_required" if physical else "insurance_unregistered"
+        kind = FailureKind.REGISTRATION_REQUIRED if physical else FailureKind.INSURANCE_UNREGISTERED
         return CheckFailure(
             kind, failure.message, failure.code, INSURANCE_UNREGISTERED_TITLE, request_id=failure.request_id
         )
     if failure.code == REGISTRATION_PROCESSING_CODE:
         return CheckFailure(
-            "registration_processing", failure.message, failure.code, REGISTRATION_TITLE, request_id=failure.request_id
+            FailureKind.REGISTRATION_PROCESSING, failure.message, failure.code, REGISTRATION_TITLE, request_id=failure.request_id
         )
     if failure.code == REGISTRATION_FAILED_CODE:
-        kind = "registration_failed" if physical else "service"
+        kind = FailureKind.REGISTRATION_FAILED if physical else FailureKind.SERVICE
         return CheckFailure(kind, failure.message, failure.code, REGISTRATION_TITLE, request_id=failure.request_id)
-    kind = "network" if failure.is_network else "service"
+    kind = FailureKind.NETWORK if failure.is_network else FailureKind.SERVICE
     return CheckFailure(kind, failure.message, failure.code, request_id=failure.request_id)
 
 
@@ -195,7 +226,6 @@ class CheckService:
         api: ApiClient,
         readers: ReaderProvider,
         *,
-        card_factory: Callable[[Any], Any] | None = None,
         after_store: Callable[[], bool] | None = None,
         on_deregistered: Callable[[], None] | None = None,
         is_offline: Callable[[], bool] | None = None,
@@ -203,7 +233,6 @@ class CheckService:
         self.store = store
         self.api = api
         self.readers = readers
-        self.card_factory = card_factory or _jpki_card
         self.after_store = after_store
         self.on_deregistered = on_deregistered
         self.is_offline = is_offline or (lambda: False)
@@ -217,12 +246,12 @@ class CheckService:
     def _challenge(self) -> str:
         """A fresh sandbox challenge, asked before the card is touched: offline, nothing is read (T30)."""
         if self.is_offline():
-            raise CheckFailure("offline", MSG_OFFLINE_CHECK, "offline")
+            raise CheckFailure(FailureKind.OFFLINE, MSG_OFFLINE_CHECK, "offline")
         try:
             return self.api.new_challenge()["challenge"]
         except ApiFailure as failure:
             if failure.is_network:
-                raise CheckFailure("offline", MSG_OFFLINE_CHECK, failure.code) from failure
+                raise CheckFailure(FailureKind.OFFLINE, MSG_OFFLINE_CHECK, failure.code) from failure
             raise self.failure_of(failure) from failure
 
     def prove(self, method: Method, pin: str | None) -> CardProof:
@@ -236,29 +265,27 @@ class CheckService:
         try:
             return self._prove(connection, method, pin, challenge_b64)
         finally:
-            disconnect = getattr(connection, "disconnect", None)
-            if disconnect is not None:
-                try:
-                    disconnect()
-                except Exception:  # the card or reader may already be gone
-                    log.debug("disconnect failed", exc_info=True)
+            try:
+                connection.disconnect()
+            except Exception:  # the card or reader may already be gone
+                log.debug("disconnect failed", exc_info=True)
 
-    def _prove(self, connection: Any, method: Method, pin: str | None, challenge_b64: str) -> CardProof:
-        card = self.card_factory(connection)
+    def _prove(self, connection: CardConnection, method: Method, pin: str | None, challenge_b64: str) -> CardProof:
+        card = _jpki_card(connection)
         try:
             card.select_ap()
             kind = card.token_kind()
         except Exception as exc:
-            raise card_failure(exc, card) from exc
+            raise card_failure(exc) from exc
         if kind != EXPECTED_TOKEN[method]:
-            raise CheckFailure("wrong_token", MSG_WRONG_TOKEN, "wrong_token")
+            raise CheckFailure(FailureKind.WRONG_TOKEN, MSG_WRONG_TOKEN, "wrong_token")
         try:
             if method is Method.VISUAL:
                 certificate, signature = card.read_auth_certificate(), None
             else:
                 certificate, signature = card.prove(base64.b64decode(challenge_b64), pin=pin if method in PIN_TEXT else None)
         except Exception as exc:
-            raise card_failure(exc, card) from exc
+            raise card_failure(exc) from exc
         return CardProof(challenge_b64, certificate, signature)
 
     def perform(self, method: Method, *, pin: str | None, consent_specific_diseases: bool) -> CheckOutcome:
@@ -269,12 +296,12 @@ class CheckService:
         except ApiFailure as failure:
             raise self.failure_of(failure, method) from failure
         except (KeyError, TypeError) as exc:
-            raise CheckFailure("invalid_document", MSG_BAD_DOCUMENT, "invalid_document") from exc
+            raise CheckFailure(FailureKind.INVALID_DOCUMENT, MSG_BAD_DOCUMENT, "invalid_document") from exc
         from contracts.result_schema import result_errors  # jsonschema: loaded by the first check, not at start-up
 
         if result_errors(document):
             log.warning("sandbox answered a document that breaks the schema")
-            raise CheckFailure("invalid_document", MSG_BAD_DOCUMENT, "schema_violation")
+            raise CheckFailure(FailureKind.INVALID_DOCUMENT, MSG_BAD_DOCUMENT, "schema_violation")
 
         result_id = str(uuid.uuid4())
         checked_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -288,8 +315,8 @@ class CheckService:
         return CheckOutcome(result_id, checked_at, document, synced)
 
 
-def _jpki_card(connection: Any) -> Any:
-    from terminal_agent.card.jpki import JpkiCard
+def _jpki_card(connection: CardConnection) -> JpkiCard:
+    from terminal_agent.card.jpki import JpkiCard  # cryptography.x509: loaded by the first check, not at start-up
 
     return JpkiCard(connection)
 
@@ -305,7 +332,6 @@ class CheckFlow:
         self.step = self.steps[0]
         self._pin: str | None = None
         self.outcome: CheckOutcome | None = None
-        self.failure: CheckFailure | None = None
 
     @property
     def needs_pin(self) -> bool:
@@ -324,7 +350,7 @@ class CheckFlow:
     def enter_pin(self, pin: str) -> Step:
         """次へ on 暗証番号の入力; raises ``CheckFailure`` for a malformed PIN."""
         if not (len(pin) == 4 and pin.isascii() and pin.isdigit()):
-            raise CheckFailure("pin_format", MSG_PIN_FORMAT, "pin_format")
+            raise CheckFailure(FailureKind.PIN_FORMAT, MSG_PIN_FORMAT, "pin_format")
         self._pin = pin
         return self._advance(Step.PIN_ENTRY)
 
@@ -335,8 +361,7 @@ class CheckFlow:
         try:
             self.outcome = self.service.perform(self.method, pin=self._pin, consent_specific_diseases=self.consent)
         except CheckFailure as failure:
-            self.failure = failure
-            retryable = failure.kind in ("pin_wrong", "card", "network", "offline", "wrong_token")
+            retryable = failure.kind in RETRYABLE
             if retryable and self.needs_pin:
                 self.step = Step.PIN_ENTRY  # the PIN was dropped: the patient enters it again
             elif not retryable:
@@ -344,7 +369,6 @@ class CheckFlow:
             raise
         finally:
             self._pin = None  # never keep the PIN beyond one attempt
-        self.failure = None
         self.step = Step.READ_DONE
         return self.outcome
 

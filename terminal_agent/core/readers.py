@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from terminal_agent.card import errors
+
+if TYPE_CHECKING:  # the reader layer itself is imported on first use (start-up: issue 12)
+    from terminal_agent.card.readers import CardConnection, ReaderBackend
 
 log = logging.getLogger(__name__)
 
@@ -22,20 +25,20 @@ CONNECT_TIMEOUT = 3.0
 class ReaderProvider(Protocol):
     def list_readers(self) -> list[str]: ...
 
-    def connect(self, reader_name: str | None) -> Any: ...
+    def connect(self, reader_name: str | None) -> CardConnection: ...
 
 
 class BackendReaderProvider:
     """Adapts a ``ReaderBackend`` (PcscBackend, InProcessReader, MultiBackend) to the core's needs."""
 
-    def __init__(self, backend: Any, *, connect_timeout: float = CONNECT_TIMEOUT):
+    def __init__(self, backend: ReaderBackend, *, connect_timeout: float = CONNECT_TIMEOUT):
         self.backend = backend
         self.connect_timeout = connect_timeout
 
     def list_readers(self) -> list[str]:
         return self.backend.list_readers()
 
-    def connect(self, reader_name: str | None) -> Any:
+    def connect(self, reader_name: str | None) -> CardConnection:
         """The selected reader (T05); with none selected yet, the first one present."""
         names = self.backend.list_readers()
         if not names:
@@ -76,7 +79,7 @@ class InProcessReaderProvider(BackendReaderProvider):
         else:
             self.backend.insert(card)
 
-    def connect(self, reader_name: str | None) -> Any:
+    def connect(self, reader_name: str | None) -> CardConnection:
         connection = super().connect(reader_name)
         card = self.backend.card
         if self.simulate_biometric and getattr(card, "profile", "") == "iphone":

@@ -17,7 +17,7 @@ from terminal_agent.ui.theme import apply_theme
 from terminal_agent.ui.widgets import APP_TITLE
 
 if TYPE_CHECKING:
-    from terminal_agent.core.app import TerminalCore
+    from terminal_agent.ui.gateway import CoreCalls
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +29,13 @@ def ensure_application() -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def build_main_window(core: TerminalCore) -> MainWindow:
+def build_main_window(core: CoreCalls) -> MainWindow:
     """The whole UI over one core; the caller shows it (or grabs it offscreen)."""
     ensure_application()
     return MainWindow(core)
 
 
-def open_main_window(core: TerminalCore, *, sync_interval: float = 30.0) -> MainWindow:
+def open_main_window(core: CoreCalls, *, sync_interval: float = 30.0) -> MainWindow:
     """The program's window, shown. Only once its first screen is painted (issue 12) does the sync relay start and
     ``core.preload()`` load the data key, httpx and the card protocol, on a background thread."""
     window = build_main_window(core)

@@ -2,6 +2,9 @@
 
 Core calls may block on the network or the card reader, so they run on a worker thread; their result or exception
 comes back to the UI thread through a queued signal and is handed to the screen's callback there.
+
+``CoreCalls`` is what the screens may ask of the core. ``terminal_agent.core.app.TerminalCore`` is the live one; a
+test can hand the window a stub with the same calls (``tests/terminal/stub_core.py``).
 """
 
 from __future__ import annotations
@@ -9,11 +12,54 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+if TYPE_CHECKING:
+    from terminal_agent.core.app import Registration
+    from terminal_agent.core.check_flow import CheckFlow, Method
+    from terminal_agent.core.registration import RegistrationForm
+    from terminal_agent.core.search import SearchCriteria, SearchPage
+
 log = logging.getLogger(__name__)
+
+
+class CoreCalls(Protocol):
+    """The core calls the screens and the main window make. Blocking ones go through ``CoreGateway.run``."""
+
+    # start, T01–T03, T14
+    def start_screen(self) -> str: ...  # "terms" | "passcode_setup" | "login"
+    def accept_terms(self) -> None: ...
+    def validate_registration(self, form: RegistrationForm) -> dict[str, list[str]]: ...
+    def register(self, form: RegistrationForm) -> Registration: ...
+    def set_passcode(self, first: str, confirmation: str) -> None: ...
+    def login(self, code: str) -> bool: ...
+    def verify_passcode(self, code: str) -> bool: ...
+
+    # settings (T05, T11)
+    @property
+    def visual_check_enabled(self) -> bool: ...
+    def set_visual_check(self, enabled: bool) -> None: ...
+    def method_choices(self) -> list[Method]: ...
+    def list_readers(self) -> list[str]: ...
+    @property
+    def selected_reader(self) -> str | None: ...
+    def select_reader(self, name: str) -> None: ...
+
+    # checks (T15–T19): the flow's read() is the blocking call
+    def start_check(self, method: Method | str, *, consent_specific_diseases: bool = False) -> CheckFlow: ...
+
+    # search (T08), deregistration (T12), sync (T30)
+    def search_results(self, criteria: SearchCriteria | None = None) -> SearchPage: ...
+    def search_page(self, which: str) -> SearchPage: ...
+    def result_document(self, result_id: str) -> dict[str, Any]: ...
+    def deregister(self) -> None: ...
+    def pending_results(self) -> int: ...
+
+    # the program's start-up (ui.app.open_main_window)
+    def start_background_sync(self, interval: float = 30.0) -> None: ...
+    def preload(self) -> None: ...
 
 
 class _Relay(QObject):
@@ -38,7 +84,7 @@ class CoreGateway(QObject):
 
     busy = Signal(bool)
 
-    def __init__(self, core: Any, parent: QObject | None = None):
+    def __init__(self, core: CoreCalls, parent: QObject | None = None):
         super().__init__(parent)
         self.core = core
         self._pool = QThreadPool(self)
@@ -47,10 +93,6 @@ class CoreGateway(QObject):
         self._relay.finished.connect(self._deliver)
         self._tickets = itertools.count(1)
         self._pending: dict[int, tuple[Callable | None, Callable | None]] = {}
-
-    @property
-    def running(self) -> int:
-        return len(self._pending)
 
     def run(
         self,

@@ -11,14 +11,22 @@ from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox, QStackedWi
 
 from terminal_agent.card.errors import CardError
 from terminal_agent.core.api_client import ApiFailure
-from terminal_agent.core.app import RegistrationFailed, TerminalCore
-from terminal_agent.core.check_flow import CONFIRM_TEXT, METHOD_LABELS, CheckFailure, CheckFlow, Method, Step
+from terminal_agent.core.app import RegistrationFailed
+from terminal_agent.core.check_flow import (
+    CONFIRM_TEXT,
+    METHOD_LABELS,
+    CheckFailure,
+    CheckFlow,
+    FailureKind,
+    Method,
+    Step,
+)
 from terminal_agent.core.passcode import MSG_WRONG, PasscodeError
 from terminal_agent.core.search import SearchCriteria, SearchError
 from terminal_agent.ui.c_04_01_w import ResultScreen
 from terminal_agent.ui.card_read import CardReadScreen
 from terminal_agent.ui.d_10_w import ResultSearchScreen
-from terminal_agent.ui.gateway import CoreGateway
+from terminal_agent.ui.gateway import CoreCalls, CoreGateway
 from terminal_agent.ui.initial_registration import InitialRegistrationScreen
 from terminal_agent.ui.method_select import MethodSelectScreen
 from terminal_agent.ui.passcode_login import PasscodeLoginScreen
@@ -104,7 +112,7 @@ class MainWindow(QMainWindow):
     passcode_verify = ScreenSlot(PasscodeVerifyScreen)
     security = ScreenSlot(SecuritySettingsScreen)
 
-    def __init__(self, core: TerminalCore):
+    def __init__(self, core: CoreCalls):
         super().__init__()
         self.core = core
         self.gateway = CoreGateway(core, self)
@@ -262,7 +270,6 @@ class MainWindow(QMainWindow):
             self.passcode_setup.show_problem(error.message if isinstance(error, PasscodeError) else str(error))
 
         def done(_r: Any) -> None:
-            self.core.logged_in = True
             self.dialog("パスコードの登録", MSG_PASSCODE_SET, on_finished=lambda _b: self._back_to_methods(), kind="success")
 
         self.gateway.run(self.core.set_passcode, first, confirmation, on_done=done, on_error=failed)
@@ -334,15 +341,15 @@ class MainWindow(QMainWindow):
         self.card_read.read_failed()
         if not isinstance(error, CheckFailure):
             log.error("card read failed: %s", type(error).__name__)
-            error = CheckFailure("card", "マイナンバーカードの読み取りに失敗しました。もう一度お試しください。")
-        if error.kind == "insurance_unregistered":
+            error = CheckFailure(FailureKind.CARD, "マイナンバーカードの読み取りに失敗しました。もう一度お試しください。")
+        if error.kind is FailureKind.INSURANCE_UNREGISTERED:
             text = f"{error.message}\n\nエラーコード:\n{error.code}"
             self.dialog(
                 error.title, text, CLOSE, lambda _b: self._back_to_methods(), kind="error", request_id=error.request_id
             )
-        elif error.kind == "pin_locked":
+        elif error.kind is FailureKind.PIN_LOCKED:
             self.dialog("暗証番号ロック", error.message, on_finished=lambda _b: self._back_to_methods(), kind="error")
-        elif error.kind == "service" and error.code in ("device_retired", "device_deregistered", "unknown_device"):
+        elif error.kind is FailureKind.SERVICE and error.code in ("device_retired", "device_deregistered", "unknown_device"):
             self._deregistered(error.message)
         elif flow is not None and flow.step is Step.PIN_ENTRY:
             self.dialog("エラー", error.message, on_finished=lambda _b: self._show_step(error.message), kind="error",

@@ -28,6 +28,7 @@ from terminal_agent.core.app import TerminalCore
 from terminal_agent.core.check_flow import CheckFailure, Method, Step
 from terminal_agent.core.readers import InProcessReaderProvider
 from terminal_agent.core.registration import RegistrationForm
+from tests.terminal.fixtures import run_check
 
 INSTITUTION_CODE = "1311000010"
 ACCOUNT_ID = "clinic-admin"
@@ -66,11 +67,7 @@ def terminal(transactional_db, live_server, settings, sandbox_files, tmp_path):
 
 def check(core: TerminalCore, card: DemoCard):
     """The manual's flow for the card's holder; returns the outcome (or raises the flow's CheckFailure)."""
-    flow = core.start_check(METHOD_FOR_PROFILE[card.profile])
-    flow.confirm()
-    if flow.needs_pin:
-        flow.enter_pin(card.pin)
-    outcome = flow.read()
+    flow, outcome = run_check(core, METHOD_FOR_PROFILE[card.profile], pin=card.pin)
     assert flow.next() is Step.RESULT
     return outcome
 

@@ -10,20 +10,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from server.devices.actions import do_issue_activation_code
-from server.institutions.actions import do_create_app_account, do_create_institution
 from server.results.models import CheckResult
-from server.sandbox.demo import seed_demo_roster
-from terminal_agent.card.virtual import VirtualCard, load_card_files
 from terminal_agent.core.app import RegistrationFailed, TerminalCore
 from terminal_agent.core.check_flow import Method
 from terminal_agent.core.readers import InProcessReaderProvider
-from terminal_agent.core.registration import RegistrationForm
 from terminal_agent.core.search import SearchCriteria
-
-INSTITUTION_CODE = "1311000010"
-ACCOUNT_ID = "clinic-admin"
-PASSWORD = "Demo#Pass1"
 
 
 class RecordingTransport(httpx.HTTPTransport):
@@ -39,48 +30,23 @@ class RecordingTransport(httpx.HTTPTransport):
         return super().handle_request(request)
 
 
-def virtual_card(demo_card) -> VirtualCard:
-    key, cert_der = load_card_files(demo_card.key_path, demo_card.cert_path)
-    return VirtualCard(profile=demo_card.profile, pin=demo_card.pin, key=key, cert_der=cert_der)
-
-
-def pin_check(core: TerminalCore, pin: str):
-    flow = core.start_check(Method.PIN)
-    flow.confirm()
-    flow.enter_pin(pin)
-    outcome = flow.read()
-    flow.next()
-    return outcome
-
-
-@pytest.fixture
-def clinic(transactional_db, live_server, settings, tmp_path):
-    settings.SANDBOX_CA_DIR = tmp_path / "sandbox-ca"
-    institution = do_create_institution(code=INSTITUTION_CODE, name="しかく整骨院")
-    do_create_app_account(institution, ACCOUNT_ID, PASSWORD)
-    cards = {card.name: card for card in seed_demo_roster(tmp_path / "cards")}
-    return institution, cards
-
-
 @pytest.mark.e2e
-def test_two_terminals_check_cards_and_find_each_others_results(clinic, live_server, tmp_path):
-    institution, cards = clinic
-    code_a, _ = do_issue_activation_code(institution)
-    code_b, _ = do_issue_activation_code(institution)
-
-    reader_a = InProcessReaderProvider(None)
+def test_two_terminals_check_cards_and_find_each_others_results(clinic, terminal, check, tmp_path):
+    institution, cards = clinic.institution, clinic.cards
+    code_a = clinic.activation_code()
     transport_a = RecordingTransport()
-    terminal_a = TerminalCore(live_server.url, data_dir=tmp_path / "terminal-a", readers=reader_a,
-                              transport=transport_a, use_keyring=False)
-    terminal_a.register(RegistrationForm(INSTITUTION_CODE, ACCOUNT_ID, PASSWORD, code_a), device_name="受付1")
+    terminal_a, reader_a = terminal(
+        None, name="terminal-a", device_name="受付1", activation_code=code_a, transport=transport_a
+    )
     terminal_a.set_passcode("1111", "1111")
     assert terminal_a.login("1111")
 
     # Both demo cards by the PIN flow: 資格 太郎 (valid) and 資格 無効子 (この資格は無効です).
     outcomes = {}
     for name in ("資格 太郎", "資格 無効子"):
-        reader_a.card = virtual_card(cards[name])
-        outcome = pin_check(terminal_a, cards[name].pin)
+        reader_a.card = clinic.virtual_card(name)
+        flow, outcome = check(terminal_a, Method.PIN, pin=cards[name].pin)
+        flow.next()
         outcomes[name] = outcome
         assert outcome.document["result_of_qualification_confirmation"]["name"] == name
         assert outcome.synced, "the result reaches the clinic server right after the check"
@@ -91,17 +57,15 @@ def test_two_terminals_check_cards_and_find_each_others_results(clinic, live_ser
     assert {r.name: r.is_valid for r in stored} == {"資格 太郎": True, "資格 無効子": False}
 
     # A reused activation code is refused with its own code, and nothing is registered.
-    terminal_c = TerminalCore(live_server.url, data_dir=tmp_path / "terminal-c", readers=InProcessReaderProvider(None),
+    terminal_c = TerminalCore(clinic.url, data_dir=tmp_path / "terminal-c", readers=InProcessReaderProvider(None),
                               use_keyring=False)
     with pytest.raises(RegistrationFailed) as refused:
-        terminal_c.register(RegistrationForm(INSTITUTION_CODE, ACCOUNT_ID, PASSWORD, code_a))
+        terminal_c.register(clinic.registration_form(code_a))
     assert refused.value.code == "activation_code_used"
     assert not terminal_c.is_registered()
 
     # Terminal B: both results with scope=institution, none with scope=device.
-    terminal_b = TerminalCore(live_server.url, data_dir=tmp_path / "terminal-b", readers=InProcessReaderProvider(None),
-                              use_keyring=False)
-    terminal_b.register(RegistrationForm(INSTITUTION_CODE, ACCOUNT_ID, PASSWORD, code_b), device_name="受付2")
+    terminal_b, _ = terminal(None, name="terminal-b", device_name="受付2")
     everywhere = SearchCriteria.default()
     everywhere.this_device_only = False
     page = terminal_b.search_results(everywhere)
@@ -118,5 +82,4 @@ def test_two_terminals_check_cards_and_find_each_others_results(clinic, live_ser
     assert replay.json()["error"]["code"] == "replayed_request"
     assert CheckResult.objects.filter(institution=institution).count() == 2
 
-    for core in (terminal_a, terminal_b, terminal_c):
-        core.close()
+    terminal_c.close()

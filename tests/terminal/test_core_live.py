@@ -10,28 +10,12 @@ import pytest
 from server.results.models import CheckResult
 from terminal_agent.core.api_client import MSG_NETWORK_DOWN, ApiClient, ApiFailure
 from terminal_agent.core.app import RegistrationFailed, TerminalCore
-from terminal_agent.core.check_flow import MSG_PIN_LOCKED, CheckFailure, Method, Step
+from terminal_agent.core.check_flow import MSG_PIN_LOCKED, CheckFailure, FailureKind, Method, Step
 from terminal_agent.core.readers import InProcessReaderProvider
 from terminal_agent.core.registration import RegistrationForm
 from terminal_agent.core.search import SearchCriteria
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def registered_core(clinic, tmp_path, card_name: str = "資格 太郎") -> tuple[TerminalCore, InProcessReaderProvider]:
-    readers = InProcessReaderProvider(clinic.virtual_card(card_name))
-    core = TerminalCore(clinic.url, data_dir=tmp_path / "terminal", readers=readers, use_keyring=False)
-    core.register(RegistrationForm(clinic.institution_code, clinic.account_id, clinic.password, clinic.activation_code()))
-    return core, readers
-
-
-def check(core: TerminalCore, method: Method, pin: str | None = None, consent: bool = False):
-    flow = core.start_check(method, consent_specific_diseases=consent)
-    if flow.step is Step.CONFIRM:
-        flow.confirm()
-    if flow.step is Step.PIN_ENTRY:
-        flow.enter_pin(pin or "")
-    return flow, flow.read()
 
 
 def free_port_url() -> str:
@@ -51,8 +35,8 @@ def test_registration_errors_come_back_in_japanese(clinic, tmp_path):
     core.close()
 
 
-def test_every_method_and_sync(clinic, tmp_path):
-    core, readers = registered_core(clinic, tmp_path)
+def test_every_method_and_sync(clinic, terminal, check):
+    core, readers = terminal()
     assert core.method_choices() == [Method.VISUAL, Method.IPHONE, Method.ANDROID]
 
     flow, outcome = check(core, Method.VISUAL)  # T16: no PIN
@@ -83,11 +67,10 @@ def test_every_method_and_sync(clinic, tmp_path):
     core.store.add_to_outbox(outcome.result_id, outcome.checked_at, outcome.document)
     report = core.sync_now()
     assert report.duplicate == [outcome.result_id] and core.pending_results() == 0
-    core.close()
 
 
-def test_card_and_service_errors(clinic, tmp_path):
-    core, readers = registered_core(clinic, tmp_path)
+def test_card_and_service_errors(clinic, terminal):
+    core, readers = terminal()
     core.set_visual_check(False)
 
     readers.card = clinic.virtual_card("未登録 花子")  # T27 entry: a plastic card not registered for insurance use
@@ -96,7 +79,7 @@ def test_card_and_service_errors(clinic, tmp_path):
     flow.enter_pin("1234")
     with pytest.raises(CheckFailure) as info:
         flow.read()
-    assert info.value.kind == "registration_required"
+    assert info.value.kind is FailureKind.REGISTRATION_REQUIRED
     assert info.value.code == "E-C-04-02-A-6002" and info.value.title == "保険証未登録"
     assert info.value.message.startswith("マイナンバーカードを保険証として利用するための登録が必要です。")
     assert flow.step is Step.FAILED
@@ -108,13 +91,13 @@ def test_card_and_service_errors(clinic, tmp_path):
         flow.enter_pin("0000")
         with pytest.raises(CheckFailure) as info:
             flow.read()
-        assert (info.value.kind, info.value.tries_left) == ("pin_wrong", tries_left)
+        assert (info.value.kind, info.value.tries_left) == (FailureKind.PIN_WRONG, tries_left)
         assert f"残り回数は{tries_left}回" in info.value.message
         assert flow.step is Step.PIN_ENTRY  # the patient may try again
     flow.enter_pin("0000")
     with pytest.raises(CheckFailure) as info:
         flow.read()
-    assert info.value.kind == "pin_locked" and info.value.message == MSG_PIN_LOCKED
+    assert info.value.kind is FailureKind.PIN_LOCKED and info.value.message == MSG_PIN_LOCKED
     assert "住民票のある市町村窓口" in info.value.message
 
     readers.card = None  # no card on the reader: a message, not a crash
@@ -122,13 +105,12 @@ def test_card_and_service_errors(clinic, tmp_path):
     flow.confirm()
     with pytest.raises(CheckFailure) as info:
         flow.read()
-    assert info.value.kind == "card" and flow.step is Step.READ
+    assert info.value.kind is FailureKind.CARD and flow.step is Step.READ
     assert CheckResult.objects.count() == 0
-    core.close()
 
 
-def test_results_wait_in_the_outbox_while_the_server_is_unreachable(clinic, tmp_path):
-    core, _ = registered_core(clinic, tmp_path)
+def test_results_wait_in_the_outbox_while_the_server_is_unreachable(clinic, terminal, check):
+    core, _ = terminal()
     online = core.sync.api
     offline = ApiClient(free_port_url(), device_id=online.device_id, key=online.key, timeout=2)
     core.sync.api = offline
@@ -149,11 +131,10 @@ def test_results_wait_in_the_outbox_while_the_server_is_unreachable(clinic, tmp_
     assert report.stored == [outcome.result_id] and core.pending_results() == 0
     assert CheckResult.objects.filter(id=outcome.result_id).count() == 1
     offline.close()
-    core.close()
 
 
-def test_search_paging_detail_and_scope(clinic, tmp_path):
-    core, _ = registered_core(clinic, tmp_path)
+def test_search_paging_detail_and_scope(clinic, terminal, check):
+    core, _ = terminal()
     ids = [check(core, Method.VISUAL)[1].result_id for _ in range(3)]
     criteria = SearchCriteria.default()
     criteria.page_size = 2
@@ -167,19 +148,15 @@ def test_search_paging_detail_and_scope(clinic, tmp_path):
     assert len(core.search_page("first").rows) == 2
     assert core.result_document(ids[0])["result_of_qualification_confirmation"]["name"] == "資格 太郎"
 
-    other_dir = tmp_path / "other"
-    other = TerminalCore(clinic.url, data_dir=other_dir, readers=InProcessReaderProvider(None), use_keyring=False)
-    other.register(RegistrationForm(clinic.institution_code, clinic.account_id, clinic.password, clinic.activation_code()))
+    other, _ = terminal(None, name="other")
     assert other.search_results().rows == []  # この端末で資格確認した結果のみ
     everything = SearchCriteria.default()
     everything.this_device_only = False
     assert len(other.search_results(everything).rows) == 3
-    other.close()
-    core.close()
 
 
-def test_deregistration_returns_to_the_unregistered_state(clinic, tmp_path):
-    core, _ = registered_core(clinic, tmp_path)
+def test_deregistration_returns_to_the_unregistered_state(clinic, terminal):
+    core, _ = terminal()
     core.set_passcode("1357", "1357")
     assert core.start_screen() == "login"
     old = ApiClient(clinic.url, device_id=core.api.device_id, key=core.api.key)
@@ -189,14 +166,13 @@ def test_deregistration_returns_to_the_unregistered_state(clinic, tmp_path):
         old.me()
     assert info.value.code == "device_deregistered" and info.value.means_deregistered
     old.close()
-    core.close()
 
 
-def test_a_retired_device_turns_the_terminal_unregistered(clinic, tmp_path):
+def test_a_retired_device_turns_the_terminal_unregistered(clinic, terminal, check):
     from server.devices.actions import do_retire_device
     from server.devices.models import Device
 
-    core, _ = registered_core(clinic, tmp_path)
+    core, _ = terminal()
     _, outcome = check(core, Method.VISUAL)
     do_retire_device(Device.objects.get(id=core.registration.device_id), "it", "tablet replaced")
     with pytest.raises(CheckFailure) as info:
@@ -204,14 +180,13 @@ def test_a_retired_device_turns_the_terminal_unregistered(clinic, tmp_path):
     assert info.value.code == "device_retired"
     assert not core.is_registered() and core.start_screen() == "terms"
     assert CheckResult.objects.filter(id=outcome.result_id).exists()  # what was synced before stays on the server
-    core.close()
 
 
-def test_every_roster_variant_reads_and_displays(clinic, tmp_path):
+def test_every_roster_variant_reads_and_displays(clinic, terminal, check):
     """Every sandbox person through the terminal: the manual's variants of T21–T23, or the coded error (T20, N05)."""
     from terminal_agent.core.formatting import MSG_MEDICAL_AID
 
-    core, readers = registered_core(clinic, tmp_path)
+    core, readers = terminal()
     core.set_visual_check(False)
     method_for = {"physical": Method.PIN, "iphone": Method.IPHONE, "android": Method.ANDROID}
     views = {}
@@ -245,4 +220,3 @@ def test_every_roster_variant_reads_and_displays(clinic, tmp_path):
     assert any("3カ月" in m for m in views["期限 近子"].messages)
     assert any("猶予期間" in m for m in views["猶予 期子"].messages)
     assert core.pending_results() == 0 and CheckResult.objects.count() == len(views)
-    core.close()

@@ -12,12 +12,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 
-from server.devices.actions import do_issue_activation_code
 from server.devices.models import Device
-from server.institutions.actions import do_create_app_account, do_create_institution
 from server.results.models import CheckResult
-from server.sandbox.demo import seed_demo_roster
-from terminal_agent.card.virtual import VirtualCard, load_card_files
 from terminal_agent.core.app import TerminalCore
 from terminal_agent.core.check_flow import Method
 from terminal_agent.core.readers import InProcessReaderProvider
@@ -29,51 +25,24 @@ PASSWORD = "Demo#Pass1"
 PASSCODE = "2580"
 
 
-def answer(qtbot, window, label: str = "OK") -> str:
-    """Wait for the open dialog, click ``label`` with the mouse, return the dialog's text."""
-    qtbot.waitUntil(lambda: window.active_dialog is not None and window.active_dialog.isVisible(), timeout=30000)
-    box = window.active_dialog
-    text = box.text()
-    [target] = [b for b in box.buttons() if b.text() == label]
-    window.active_dialog = None
-    qtbot.mouseClick(target, Qt.MouseButton.LeftButton)
-    return text
-
-
-def open_security_settings(qtbot, window) -> None:
+def open_security_settings(ui, window) -> None:
     """⚙ → セキュリティ設定, which asks for the passcode first (T06)."""
     window.methods.menu.findChild(QAction, "menu_security").trigger()
-    qtbot.waitUntil(lambda: window.current_screen() is window.passcode_verify)
-    press(qtbot, window.passcode_verify.keypad, "0000")
-    qtbot.waitUntil(lambda: window.passcode_verify.error.isVisible())
-    press(qtbot, window.passcode_verify.keypad, PASSCODE)
-    qtbot.waitUntil(lambda: window.current_screen() is window.security)
-
-
-def click(qtbot, widget) -> None:
-    assert widget.isVisible() and widget.isEnabled(), widget.text() if hasattr(widget, "text") else widget
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
-
-
-def press(qtbot, keypad, digits: str) -> None:
-    for digit in digits:
-        click(qtbot, keypad.digit_buttons[digit])
+    ui.wait_screen(window, window.passcode_verify)
+    ui.press(window.passcode_verify.keypad, "0000")
+    ui.qtbot.waitUntil(lambda: window.passcode_verify.error.isVisible())
+    ui.press(window.passcode_verify.keypad, PASSCODE)
+    ui.wait_screen(window, window.security)
 
 
 @pytest.mark.e2e
-@pytest.mark.django_db(transaction=True)
-def test_registration_passcode_pin_check_result_and_search(qtbot, live_server, sandbox_ca, tmp_path):
+def test_registration_passcode_pin_check_result_and_search(qtbot, ui, clinic, tmp_path):
     assert cache.get("missing-key") is None  # Redis answers (the server's nonce cache)
-    institution = do_create_institution(code=INSTITUTION_CODE, name="しかく整骨院")
-    do_create_app_account(institution, ACCOUNT_ID, PASSWORD)
-    activation_code, _ = do_issue_activation_code(institution)
-    cards = {card.name: card for card in seed_demo_roster(tmp_path / "cards")}
-    taro = cards["資格 太郎"]
-    key, cert_der = load_card_files(taro.key_path, taro.cert_path)
-    card = VirtualCard(profile="physical", pin=taro.pin, key=key, cert_der=cert_der)
-
+    activation_code = clinic.activation_code()
+    taro = clinic.cards["資格 太郎"]
     core = TerminalCore(
-        live_server.url, data_dir=tmp_path / "terminal", readers=InProcessReaderProvider(card), use_keyring=False
+        clinic.url, data_dir=tmp_path / "terminal", readers=InProcessReaderProvider(clinic.virtual_card(taro.name)),
+        use_keyring=False,
     )
     window = build_main_window(core)
     qtbot.addWidget(window)
@@ -92,77 +61,77 @@ def test_registration_passcode_pin_check_result_and_search(qtbot, live_server, s
     # T02 初期登録: 必須 errors first, then a hyphenated code, then the right input.
     screen = window.registration
     assert screen.submit_button.text() == "登録する"
-    click(qtbot, screen.submit_button)
+    ui.click(screen.submit_button)
     assert screen.errors["institution_code"].text() == "機関コードを入力してください。"
     assert screen.errors["activation_code"].text() == "アクティベーションコードを入力してください。"
     qtbot.keyClicks(screen.institution_code, INSTITUTION_CODE)
     qtbot.keyClicks(screen.account_id, ACCOUNT_ID)
     qtbot.keyClicks(screen.password.edit, PASSWORD)
     assert screen.password.edit.displayText() != PASSWORD  # masked
-    click(qtbot, screen.password.reveal)
+    ui.click(screen.password.reveal)
     assert screen.password.edit.displayText() == PASSWORD  # 👁 reveals
     qtbot.keyClicks(screen.activation_code, activation_code[:4] + "-" + activation_code[4:11])
-    click(qtbot, screen.submit_button)
+    ui.click(screen.submit_button)
     assert "ハイフン" in screen.errors["activation_code"].text()
     screen.activation_code.clear()
     qtbot.keyClicks(screen.activation_code, activation_code)
-    click(qtbot, screen.submit_button)
-    assert answer(qtbot, window) == "初期登録が完了しました。"
+    ui.click(screen.submit_button)
+    assert ui.answer(window) == "初期登録が完了しました。"
     assert core.is_registered()
     assert core.registration.institution_name == "しかく整骨院"
 
     # T03 パスコード登録: twice on the keypad.
     qtbot.waitUntil(lambda: window.current_screen() is window.passcode_setup)
-    press(qtbot, window.passcode_setup.keypad, PASSCODE)
+    ui.press(window.passcode_setup.keypad, PASSCODE)
     assert window.passcode_setup.title_label.text() == "パスコードの登録(確認用)"
-    press(qtbot, window.passcode_setup.keypad, PASSCODE)
-    assert answer(qtbot, window) == "パスコードを登録しました。"
+    ui.press(window.passcode_setup.keypad, PASSCODE)
+    assert ui.answer(window) == "パスコードを登録しました。"
 
     # T15 認証方法選択: 目視 is the default (T11); switch it off in the ⚙ menu to get 暗証番号.
     qtbot.waitUntil(lambda: window.current_screen() is window.methods)
     methods = window.methods
     assert methods.screen_id_label.text() == "画面番号: C-01-W"
     assert [b.text() for b in methods.method_buttons.values()] == ["マイナンバーカード (目視)", "iPhone", "Android"]
-    open_security_settings(qtbot, window)
+    open_security_settings(ui, window)
     assert window.security.visual_toggle.isChecked()
     qtbot.mouseClick(window.security.visual_toggle, Qt.MouseButton.LeftButton, pos=QPoint(8, 8))
     assert not core.visual_check_enabled
-    click(qtbot, window.security.back_button)
+    ui.click(window.security.back_button)
     qtbot.waitUntil(lambda: window.current_screen() is window.methods)
     assert [b.text() for b in methods.method_buttons.values()] == ["マイナンバーカード (暗証番号)", "iPhone", "Android"]
 
     # Consent to 特定疾病療養受療証: the checkbox asks first.
     qtbot.mouseClick(methods.consent, Qt.MouseButton.LeftButton, pos=QPoint(8, methods.consent.height() // 2))
     assert not methods.consent.isChecked()
-    answer(qtbot, window, "OK")
+    ui.answer(window, "OK")
     assert methods.consent.isChecked()
 
     # T17: confirmation → PIN (a wrong one typed on a wired keypad) → 次へ → 読み取り開始.
-    click(qtbot, methods.method_buttons[Method.PIN])
-    answer(qtbot, window, "OK")
+    ui.click(methods.method_buttons[Method.PIN])
+    ui.answer(window, "OK")
     qtbot.waitUntil(lambda: window.current_screen() is window.pin_entry)
     pin_screen = window.pin_entry
     assert not pin_screen.next_button.isEnabled()
     pin_screen.keypad.setFocus()
     qtbot.keyClicks(pin_screen.keypad, "9999")
-    click(qtbot, pin_screen.next_button)
+    ui.click(pin_screen.next_button)
     qtbot.waitUntil(lambda: window.current_screen() is window.card_read)
     assert window.card_read.start_button.text() == "読み取り開始"
-    click(qtbot, window.card_read.start_button)
-    wrong = answer(qtbot, window)
+    ui.click(window.card_read.start_button)
+    wrong = ui.answer(window)
     assert "暗証番号が正しくありません" in wrong and "2回" in wrong
     qtbot.waitUntil(lambda: window.current_screen() is window.pin_entry)
     assert "2回" in pin_screen.error.text()
 
     pin_screen.keypad.setFocus()
     qtbot.keyClicks(pin_screen.keypad, taro.pin[:2])
-    press(qtbot, pin_screen.keypad, taro.pin[2:])
+    ui.press(pin_screen.keypad, taro.pin[2:])
     qtbot.keyClick(pin_screen.keypad, Qt.Key.Key_Enter)  # the wired keypad's Enter is 次へ
     qtbot.waitUntil(lambda: window.current_screen() is window.card_read)
-    click(qtbot, window.card_read.start_button)
+    ui.click(window.card_read.start_button)
     qtbot.waitUntil(lambda: window.card_read.next_button.isVisible(), timeout=30000)
     assert window.card_read.status.text() == "マイナンバーカードの読み取りが完了しました。"
-    click(qtbot, window.card_read.next_button)
+    ui.click(window.card_read.next_button)
 
     # T21 資格確認結果 C-04-01-W.
     qtbot.waitUntil(lambda: window.current_screen() is window.result)
@@ -175,7 +144,7 @@ def test_registration_passcode_pin_check_result_and_search(qtbot, live_server, s
     assert result.field_value("番号") == "12345678 枝番 02"
     assert result.field_value("負担割合") == "1割"
     assert [label.text() for label in result.message_labels] == []  # valid: no この資格は無効です
-    click(qtbot, result.copy_button)  # T24
+    ui.click(result.copy_button)  # T24
     assert result.copied_label.isVisible() and result.copied_label.text() == "コピーしました"
     assert "氏名\t資格 太郎" in QApplication.clipboard().text()
 
@@ -186,13 +155,13 @@ def test_registration_passcode_pin_check_result_and_search(qtbot, live_server, s
     assert stored.name == "資格 太郎" and stored.identity_verification == "pin"
     assert str(stored.device_id) == core.registration.device_id
 
-    click(qtbot, result.close_button)
+    ui.click(result.close_button)
     qtbot.waitUntil(lambda: window.current_screen() is window.methods)
     assert not methods.consent.isChecked()  # asked again for the next patient
 
     # T08 資格確認結果検索 D-10-W: the row, then the full result, then back to the list.
-    open_security_settings(qtbot, window)
-    click(qtbot, window.security.items["search"])
+    open_security_settings(ui, window)
+    ui.click(window.security.items["search"])
     qtbot.waitUntil(lambda: window.current_screen() is window.search)
     search = window.search
     assert search.screen_id_label.text() == "画面番号: D-10-W"
@@ -204,7 +173,7 @@ def test_registration_passcode_pin_check_result_and_search(qtbot, live_server, s
     qtbot.mouseClick(search.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.waitUntil(lambda: window.current_screen() is window.result, timeout=30000)
     assert result.field_value("氏名") == "資格 太郎"
-    click(qtbot, result.close_button)
+    ui.click(result.close_button)
     qtbot.waitUntil(lambda: window.current_screen() is window.search)
 
     # T14: the next start asks for the passcode.
@@ -214,11 +183,11 @@ def test_registration_passcode_pin_check_result_and_search(qtbot, live_server, s
     again.close()
 
     # T12: デバイス登録解除 from セキュリティ設定; the server keeps the device as deregistered.
-    click(qtbot, search.back_button)
+    ui.click(search.back_button)
     qtbot.waitUntil(lambda: window.current_screen() is window.security)
-    click(qtbot, window.security.items["deregister"])
-    answer(qtbot, window, "登録解除")
-    assert answer(qtbot, window) == "デバイスの登録を解除しました。"
+    ui.click(window.security.items["deregister"])
+    ui.answer(window, "登録解除")
+    assert ui.answer(window) == "デバイスの登録を解除しました。"
     qtbot.waitUntil(lambda: window.current_screen() is window.terms)
     assert not core.is_registered()
     assert Device.objects.get(id=stored.device_id).status == "deregistered"
