@@ -36,8 +36,9 @@ def build_main_window(core: CoreCalls) -> MainWindow:
 
 
 def open_main_window(core: CoreCalls, *, sync_interval: float = 30.0) -> MainWindow:
-    """The program's window, shown. Only once its first screen is painted (issue 12) does the sync relay start and
-    ``core.preload()`` load the data key, httpx and the card protocol, on a background thread."""
+    """The program's window, shown. Only once its first screen is painted (issue 12) do the sync relay and the
+    connectivity probe start (their first network call) and ``core.preload()`` load the data key, httpx and the card
+    protocol, on a background thread."""
     window = build_main_window(core)
 
     def preload() -> None:
@@ -47,7 +48,7 @@ def open_main_window(core: CoreCalls, *, sync_interval: float = 30.0) -> MainWin
             log.warning("preloading the core failed: %s", type(exc).__name__)
 
     def started() -> None:
-        core.start_background_sync(sync_interval)
+        core.start_background(sync_interval)
         threading.Thread(target=preload, name="core-preload", daemon=True).start()
 
     after_first_paint(window, started)

@@ -156,8 +156,8 @@ class StubCore:
     def pending_results(self) -> int:
         return self.pending
 
-    def start_background_sync(self, interval: float = 30.0) -> None:
-        self.calls.append("start_background_sync")
+    def start_background(self, sync_interval: float = 30.0) -> None:
+        self.calls.append("start_background")
 
     def preload(self) -> None:
         self.calls.append("preload")

@@ -25,7 +25,7 @@ from terminal_agent.core.readers import InProcessReaderProvider
 from terminal_agent.core.registration import RegistrationForm
 from terminal_agent.core.search import MSG_OFFLINE_ALL, SearchCriteria, SearchError
 
-from .test_core_live import check, free_port_url, registered_core
+from .test_core_live import free_port_url
 
 pytestmark = [pytest.mark.e2e]
 live = pytest.mark.django_db(transaction=True)
@@ -70,8 +70,8 @@ def test_documents_before_registration_offline_and_a_newer_terms_version(clinic,
 
 
 @live
-def test_notices_unread_once_read_per_device_all_listed(clinic, tmp_path):
-    core, _ = registered_core(clinic, tmp_path)
+def test_notices_unread_once_read_per_device_all_listed(clinic, tmp_path, terminal):
+    core, _ = terminal()
     other = TerminalCore(clinic.url, data_dir=tmp_path / "o", readers=InProcessReaderProvider(None), use_keyring=False)
     other.register(RegistrationForm(clinic.institution_code, clinic.account_id, clinic.password, clinic.activation_code()))
     assert core.startup().notices == []  # none: the list is skipped (T04)
@@ -99,8 +99,8 @@ def test_notices_unread_once_read_per_device_all_listed(clinic, tmp_path):
 
 
 @live
-def test_release_newer_then_minimum_supported_blocks_checks_also_offline(clinic, tmp_path):
-    core, _ = registered_core(clinic, tmp_path)
+def test_release_newer_then_minimum_supported_blocks_checks_also_offline(clinic, tmp_path, terminal, check):
+    core, _ = terminal()
     assert core.startup().release is None  # nothing published
     do_publish_app_release(version="0.2.0", store_url="https://apps.microsoft.com/detail/9NN2X23F7BN3")
     plan = core.startup()
@@ -125,8 +125,8 @@ def test_release_newer_then_minimum_supported_blocks_checks_also_offline(clinic,
 
 
 @live
-def test_password_change_logout_and_lockout(clinic, tmp_path):
-    core, _ = registered_core(clinic, tmp_path)
+def test_password_change_logout_and_lockout(clinic, tmp_path, terminal):
+    core, _ = terminal()
     core.set_passcode("2580", "2580")
     with pytest.raises(AccountFailure) as info:  # T09 rule, field by field, before anything is sent
         core.change_account_password("", "short", "other")
@@ -166,12 +166,10 @@ def test_password_change_logout_and_lockout(clinic, tmp_path):
 
 
 @live
-def test_a_phone_unregistered_is_the_6002_dialog_and_a_plastic_card_is_registered(
-    clinic, tmp_path, settings, celery_worker_process
-):
+def test_a_phone_unregistered_is_the_6002_dialog_and_a_plastic_card_is_registered(clinic, tmp_path, settings, celery_worker_process, terminal, check):
     """T20 / T27 on the sandbox's asynchronous registration (a real Celery worker finishes it)."""
     settings.SANDBOX_REGISTRATION_DELAY_SECONDS = 1
-    core, readers = registered_core(clinic, tmp_path, "携帯 未登子")
+    core, readers = terminal("携帯 未登子")
     with pytest.raises(CheckFailure) as info:
         check(core, Method.ANDROID, pin="1234")
     assert (info.value.kind, info.value.title, info.value.code) == ("insurance_unregistered", "保険証未登録",
@@ -280,8 +278,8 @@ def test_offline_refuses_before_the_card_and_delivers_what_waits_exactly_once(cl
 
 
 @live
-def test_local_search_pages_never_overlap(clinic, tmp_path):
-    core, _ = registered_core(clinic, tmp_path)
+def test_local_search_pages_never_overlap(clinic, tmp_path, terminal, check):
+    core, _ = terminal()
     ids = [check(core, Method.VISUAL)[1].result_id for _ in range(5)]
     criteria = SearchCriteria.default()
     criteria.page_size = 2
