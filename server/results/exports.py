@@ -79,6 +79,7 @@ def do_request_export(
     from server.results.tasks import build_export
 
     export = ResultExport.objects.create(
+        heartbeat_at=timezone.now(),
         institution=institution,
         device=device,
         requested_by_type=actor_type,
@@ -100,6 +101,10 @@ def do_request_export(
     )
     transaction.on_commit(lambda: build_export.delay(str(export.pk)))
     return export
+
+
+def _stuck_after() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.RESULT_EXPORT_STUCK_SECONDS)
 
 
 def export_queryset(export: ResultExport) -> QuerySet[CheckResult]:
@@ -132,21 +137,31 @@ def _rows(export: ResultExport, qs: QuerySet[CheckResult], ids: list[str]):
             ids.append(str(result.pk))
             yield export_row(result)
         done += len(chunk)
-        ResultExport.objects.filter(pk=export.pk).update(rows_done=done)
+        ResultExport.objects.filter(pk=export.pk).update(rows_done=done, heartbeat_at=timezone.now())
         position = (chunk[-1].checked_at, chunk[-1].id)
 
 
-def do_build_export(export_id: str) -> str:
-    """Build the CSV of one export. Returns its final status; a done or unknown export is left alone."""
+BUSY = "busy"
+
+
+def do_build_export(export_id: str, task_id: str = "") -> str:
+    """Build the CSV of one export; returns its final status. Idempotent under redelivery: a done, failed or unknown
+    export is left alone, and one that another delivery is building (its heartbeat fresh) too (``"busy"``); a running
+    export whose build went silent (a killed worker) is started over from scratch."""
     with transaction.atomic():
         export = ResultExport.objects.select_for_update().filter(pk=export_id).first()
-        if export is None or export.status == ResultExport.DONE:
+        if export is None or export.status in (ResultExport.DONE, ResultExport.FAILED):
             return export.status if export else "missing"
+        now = timezone.now()
+        alive = export.heartbeat_at is not None and export.heartbeat_at > now - _stuck_after()
+        if export.status == ResultExport.RUNNING and alive and (not task_id or export.claimed_by != task_id):
+            return BUSY
         export.status = ResultExport.RUNNING
         export.attempts += 1
-        export.started_at = timezone.now()
+        export.started_at = export.heartbeat_at = now
+        export.claimed_by = task_id
         export.rows_done = 0
-        export.save(update_fields=["status", "attempts", "started_at", "rows_done"])
+        export.save(update_fields=["status", "attempts", "started_at", "heartbeat_at", "claimed_by", "rows_done"])
     qs = export_queryset(export)
     total = qs.count()
     ResultExport.objects.filter(pk=export.pk).update(rows_total=total)
@@ -180,6 +195,42 @@ def do_fail_export(export_id: str, message: str = "CSVファイルの作成に�
     ResultExport.objects.filter(pk=export_id).exclude(status=ResultExport.DONE).update(
         status=ResultExport.FAILED, error_message=message, finished_at=timezone.now()
     )
+
+
+# Builds an export may take before it is given up (a build that kills its worker every time must not loop forever).
+MAX_BUILD_ATTEMPTS = 3
+MSG_INTERRUPTED = "CSVファイルの作成が{attempts}回中断されたため、中止しました。もう一度CSV出力を行ってください。"
+
+
+def do_recover_stuck_exports(now: datetime.datetime | None = None) -> dict[str, int]:
+    """Exports whose work stopped: pending or running without a sign of life for RESULT_EXPORT_STUCK_SECONDS — the
+    worker was killed mid-build, or the queue lost the message (Redis restarted without its data). Each is queued
+    again (a redelivered original finds it claimed or done), or after MAX_BUILD_ATTEMPTS builds failed with the
+    reason. Idempotent; rows another recovery holds are skipped."""
+    from server.results.tasks import build_export
+
+    now = now or timezone.now()
+    cutoff = now - _stuck_after()
+    silent = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at=None)
+    counts = {"requeued": 0, "failed": 0}
+    with transaction.atomic():
+        stuck = ResultExport.objects.filter(silent, status__in=[ResultExport.PENDING, ResultExport.RUNNING])
+        for export in stuck.select_for_update(skip_locked=True).only("id", "status", "attempts"):
+            if export.attempts >= MAX_BUILD_ATTEMPTS:
+                ResultExport.objects.filter(pk=export.pk).update(
+                    status=ResultExport.FAILED,
+                    error_message=MSG_INTERRUPTED.format(attempts=export.attempts),
+                    finished_at=now,
+                )
+                counts["failed"] += 1
+                logger.warning("result export %s failed after %d interrupted builds", export.pk, export.attempts)
+                continue
+            ResultExport.objects.filter(pk=export.pk).update(status=ResultExport.PENDING, heartbeat_at=now)
+            export_id = str(export.pk)
+            transaction.on_commit(lambda export_id=export_id: build_export.delay(export_id))
+            counts["requeued"] += 1
+            logger.warning("result export %s was %s without progress: queued again", export.pk, export.status)
+    return counts
 
 
 def download_token(export: ResultExport) -> str:

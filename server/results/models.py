@@ -99,6 +99,11 @@ class ResultExport(models.Model):
     error_message = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    # The last sign of life of the export's work: queued, claimed by a build, or a chunk of rows written. Work without
+    # one for RESULT_EXPORT_STUCK_SECONDS is queued again by results.recover_stuck_exports.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The Celery task id of the build working on it: its own retries may take it over, another delivery may not.
+    claimed_by = models.CharField(max_length=64, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     # The CSV holds patient data: encrypted like the documents, the export id being the associated data.
@@ -108,7 +113,13 @@ class ResultExport(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["expires_at"], name="result_export_expiry")]
+        indexes = [
+            models.Index(fields=["expires_at"], name="result_export_expiry"),
+            # The recovery's scan: the few unfinished exports.
+            models.Index(
+                fields=["heartbeat_at"], name="result_export_unfinished", condition=models.Q(status__in=["pending", "running"])
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"export {self.id} ({self.status})"

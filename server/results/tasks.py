@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 logger = logging.getLogger(__name__)
@@ -18,7 +20,7 @@ TASK_OPTIONS = {
     "acks_late": True,
     "autoretry_for": RETRYABLE,
     "retry_backoff": 5,
-    "retry_backoff_max": 600,
+    "retry_backoff_max": settings.TASK_RETRY_BACKOFF_MAX_SECONDS,  # below the broker's visibility timeout
     "retry_jitter": True,
     "max_retries": 6,
 }
@@ -39,11 +41,14 @@ def build_export(self, export_id: str) -> str:
     from server.results.exports import do_build_export, do_fail_export
 
     try:
-        return do_build_export(export_id)
+        return do_build_export(export_id, task_id=self.request.id or "")
     except RETRYABLE:
         if self.request.retries >= self.max_retries:
             do_fail_export(export_id)
         raise
+    except SoftTimeLimitExceeded:
+        do_fail_export(export_id, "時間内にCSVファイルを作成できませんでした。期間を絞ってから出力してください。")
+        return "failed"
     except Exception:
         # Not transient: retrying would fail the same way. The terminal sees "failed" and may ask again.
         logger.exception("result export %s failed", export_id)
@@ -56,3 +61,11 @@ def cleanup_exports() -> int:
     from server.results.exports import do_cleanup_exports
 
     return do_cleanup_exports()
+
+
+@shared_task(name="results.recover_stuck_exports", **TASK_OPTIONS)
+def recover_stuck_exports() -> dict[str, int]:
+    """Beat: queue again (or fail with the reason) exports whose build stopped (issue 15 point 2)."""
+    from server.results.exports import do_recover_stuck_exports
+
+    return do_recover_stuck_exports()

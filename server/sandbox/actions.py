@@ -82,6 +82,27 @@ def do_request_registration(person: InsuredPerson, *, device_id: str | None = No
     return request
 
 
+# A registration still 処理中 this long after its countdown lost its task (a killed worker, a restarted Redis).
+REGISTRATION_STUCK_SECONDS = 120
+
+
+def do_recover_stuck_registrations(now: dt.datetime | None = None) -> int:
+    """Queue the completion of registrations again whose task never ran (issue 15 point 2); the task is idempotent,
+    so a late original delivery finds the registration finished. Returns how many were queued."""
+    from server.sandbox.tasks import complete_registration
+
+    cutoff = (now or timezone.now()) - dt.timedelta(seconds=registration_delay_seconds() + REGISTRATION_STUCK_SECONDS)
+    stuck = [
+        str(pk)
+        for pk in RegistrationRequest.objects.filter(
+            status=RegistrationRequest.Status.PROCESSING, requested_at__lt=cutoff
+        ).values_list("pk", flat=True)
+    ]
+    for request_id in stuck:
+        complete_registration.delay(request_id)
+    return len(stuck)
+
+
 @transaction.atomic
 def do_complete_registration(request_id: str) -> RegistrationRequest | None:
     """Finish a registration: 完了 (the card may be used as 保険証) or 失敗 for persons flagged to fail."""

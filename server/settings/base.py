@@ -111,10 +111,27 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
+# Work survives a killed worker (issue 15 point 2). A task is acknowledged only when it has finished (acks_late), and
+# a pool child that dies mid-task gives its message back at once (reject_on_worker_lost). A worker killed as a whole
+# (SIGKILL, OOM, power) cannot give anything back: Redis keeps its unacknowledged message and hands it out again after
+# the visibility timeout, which must outlast the longest task and the longest countdown (a retry's backoff), or a
+# task still running would be delivered twice. The beat tasks ``*.recover_stuck_*`` requeue or fail stuck work long
+# before that (every WORK_RECOVERY_INTERVAL_SECONDS; an export without progress for RESULT_EXPORT_STUCK_SECONDS).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Tokyo"
+TASK_TIME_LIMIT_SECONDS = int(os.environ.get("TASK_TIME_LIMIT_SECONDS", "600"))  # the longest task: an export
+TASK_RETRY_BACKOFF_MAX_SECONDS = 600
+CELERY_TASK_SOFT_TIME_LIMIT = TASK_TIME_LIMIT_SECONDS
+CELERY_TASK_TIME_LIMIT = TASK_TIME_LIMIT_SECONDS + 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": max(CELERY_TASK_TIME_LIMIT, TASK_RETRY_BACKOFF_MAX_SECONDS) + 300
+}
+# Redis lost mid-task: cancel what runs (its message comes back) instead of finishing it unacknowledged twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+WORK_RECOVERY_INTERVAL_SECONDS = float(os.environ.get("WORK_RECOVERY_INTERVAL_SECONDS", "60"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -213,6 +230,9 @@ else:
 RESULT_RETENTION_MONTHS = int(os.environ.get("RESULT_RETENTION_MONTHS", "13"))
 # Background CSV exports (S10): how long a finished export can be downloaded.
 RESULT_EXPORT_TTL_MINUTES = int(os.environ.get("RESULT_EXPORT_TTL_MINUTES", "60"))
+# A build saves its progress after every 1,000 rows (well under a second each): a pending or running export without a
+# sign of life for this long has lost its worker or its message, and is queued again (issue 15 point 2).
+RESULT_EXPORT_STUCK_SECONDS = int(os.environ.get("RESULT_EXPORT_STUCK_SECONDS", "120"))
 
 # Celery beat (S10). One entry per periodic task; other apps add theirs next to these.
 CELERY_BEAT_SCHEDULE = {
@@ -221,6 +241,14 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 CELERY_BEAT_SCHEDULE["devices-mark-offline"] = {"task": "devices.mark_offline", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["results-recover-stuck-exports"] = {
+    "task": "results.recover_stuck_exports",
+    "schedule": WORK_RECOVERY_INTERVAL_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["sandbox-recover-stuck-registrations"] = {
+    "task": "sandbox.recover_stuck_registrations",
+    "schedule": WORK_RECOVERY_INTERVAL_SECONDS,
+}
 
 # Sandbox (stand-in for オンライン資格確認等システム): where the test JPKI CA keeps its files.
 SANDBOX_CA_DIR = Path(os.environ.get("SANDBOX_CA_DIR", DATA_DIR / "sandbox-ca"))

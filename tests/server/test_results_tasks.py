@@ -212,8 +212,10 @@ def test_building_is_idempotent(terminal, finished_export):
     before = bytes(export.content_encrypted)
     assert do_build_export(export_id) == "done"  # a redelivered task leaves a finished export alone
     assert bytes(ResultExport.objects.get(pk=export_id).content_encrypted) == before
-    # A task that died mid-build is started over from scratch.
-    ResultExport.objects.filter(pk=export_id).update(status=ResultExport.RUNNING, rows_done=999)
+    # A task that died mid-build (running, silent past RESULT_EXPORT_STUCK_SECONDS) is started over from scratch.
+    ResultExport.objects.filter(pk=export_id).update(
+        status=ResultExport.RUNNING, rows_done=999, heartbeat_at=days_ago(1)
+    )
     assert do_build_export(export_id) == "done"
     export = ResultExport.objects.get(pk=export_id)
     assert export.rows_done == export.rows_total == 1 and export.attempts == 2
