@@ -48,7 +48,7 @@ class CardReadScreen(Screen):
         self.step_indicator.set_current(1)
         row = ResponsiveRow(stretch=(1, 1))
         self.illustration = Illustration(PICTURES[Method.PIN][0], height=360)
-        self.illustration.setMaximumHeight(420)
+        self.illustration.setMaximumHeight(520)
         row.first.addWidget(self.illustration, 1)
 
         self.visual_notice = Notice(VISUAL_TEXT, "info")
@@ -67,7 +67,7 @@ class CardReadScreen(Screen):
         self.done_icon.setPixmap(icon_pixmap("success", 56, 2.0))
         self.done_icon.hide()
         status_row.addWidget(self.done_icon)
-        self.status = text_label("", "heading")
+        self.status = text_label("", "instruction")
         self.status.setObjectName("readStatus")
         status_row.addWidget(self.status, 1)
         row.second.addLayout(status_row)
@@ -89,6 +89,7 @@ class CardReadScreen(Screen):
         phone = method in (Method.IPHONE, Method.ANDROID)
         set_style_property(self.instruction, "role", "patient" if phone else "instruction")
         set_paragraph(self.instruction, READ_TEXT[method], line_height=150)
+        self.instruction.show()
         self._set_status("")
         self.start_button.setVisible(True)
         self.start_button.setEnabled(True)
@@ -119,6 +120,7 @@ class CardReadScreen(Screen):
 
     def read_done(self) -> None:
         self.set_title("読み取り完了")
+        self.instruction.hide()  # done: the next step is 次へ, not the card any more
         self._set_status(READ_DONE_TEXT, done=True)
         self.start_button.setVisible(False)
         self.next_button.setVisible(True)

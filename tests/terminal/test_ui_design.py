@@ -258,6 +258,7 @@ def test_card_read_shows_where_to_hold_and_progress_while_reading(qtbot, window,
     assert not screen.back_button.isEnabled()
     screen.read_done()
     assert not screen.indicator.running and screen.done_icon.isVisible()
+    assert not screen.instruction.isVisible()  # the card is read: only 次へ is asked for now
     assert screen.title_label.text() == "読み取り完了" and screen.next_button.isVisible()
 
 
