@@ -6,11 +6,14 @@ the machine's shared services are never stopped.
 
 from __future__ import annotations
 
+import json
+import re
+
 import httpx
 import pytest
 from django.db import connection
 
-from tests.processes import closed_port_url, database_url, gunicorn, production_env
+from tests.processes import ROOT, closed_port_url, database_url, gunicorn, production_env
 
 
 @pytest.fixture
@@ -35,6 +38,11 @@ def test_health_readiness_and_metrics_answer_under_production_settings(server_en
     assert "myna_http_request_duration_seconds_bucket" in text
     assert 'myna_devices{state="online"}' in text and 'myna_devices{state="silent"}' in text
     assert 'myna_celery_queue_depth{queue="celery"}' in text
+    # Every series the Grafana dashboard draws is one that /metrics declares.
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "myna-dashboard.json").read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    for name in {re.sub(r"_(bucket|sum|count)$", "", n) for e in exprs for n in re.findall(r"myna_[a-z_]+", e)}:
+        assert f"# TYPE {name} " in text or f"# TYPE {name.removesuffix('_total')} " in text, name
 
 
 def test_readyz_is_503_when_redis_is_unreachable(server_env):
