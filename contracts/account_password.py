@@ -18,18 +18,18 @@ PASSWORD_RULE_MESSAGE = (
 RULE_TEXT = "英字の大文字、英字の小文字、数字、記号の全てを組み合わせ、8文字以上20文字以下で設定してください。"
 ALLOWED_TEXT = (
     "<使用できる文字種>\n"
-    " 英字の大文字:A~Z\n"
-    " 英字の小文字:a~z\n"
-    " 数字:0~9\n"
+    " 英字の大文字:A〜Z\n"
+    " 英字の小文字:a〜z\n"
+    " 数字:0〜9\n"
     " 記号: " + " ".join(PASSWORD_SYMBOLS)
 )
 
 # One message per unmet part of the rule, in the order the rule names them.
 PROBLEMS: dict[str, str] = {
     "length": "8文字以上20文字以下で入力してください。",
-    "upper": "英字の大文字(A~Z)を1文字以上含めてください。",
-    "lower": "英字の小文字(a~z)を1文字以上含めてください。",
-    "digit": "数字(0~9)を1文字以上含めてください。",
+    "upper": "英字の大文字(A〜Z)を1文字以上含めてください。",
+    "lower": "英字の小文字(a〜z)を1文字以上含めてください。",
+    "digit": "数字(0〜9)を1文字以上含めてください。",
     "symbol": "記号を1文字以上含めてください。",
     "other": "使用できない文字が含まれています。",
 }

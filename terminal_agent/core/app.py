@@ -83,10 +83,11 @@ class Registration:
 
 @dataclass(frozen=True)
 class TerminalStatus:
-    """The status strip (T30): reachability of the server (None until known) and results waiting to be sent."""
+    """The status strip (T30): reachability of the server (None until known) and results waiting to be sent
+    (None before registration)."""
 
     online: bool | None
-    pending: int
+    pending: int | None
 
 
 @dataclass(frozen=True)
@@ -416,7 +417,8 @@ class TerminalCore:
         self.connectivity.start()
 
     def status(self) -> TerminalStatus:
-        return TerminalStatus(self.connectivity.online, self.store.pending_count())
+        pending = self.store.pending_count() if self.is_registered() else None
+        return TerminalStatus(self.connectivity.online, pending)
 
     def add_status_listener(self, listener: Any) -> None:
         """``listener(TerminalStatus)`` whenever reachability or the number of waiting results changes (any thread)."""

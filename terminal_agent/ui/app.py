@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QLibraryInfo, QObject, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication, QWidget
 
 from terminal_agent.ui.main_window import MainWindow
@@ -26,7 +26,22 @@ def ensure_application() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_TITLE)
     apply_theme(app)
+    install_japanese_translations(app)
     return app  # type: ignore[return-value]
+
+
+def install_japanese_translations(app: QApplication) -> bool:
+    """Qt's own texts in Japanese (T28): the context menu of every field (元に戻す, コピー, 貼り付け…), the calendar's
+    tooltips, standard buttons. ``qtbase_ja.qm`` ships with PySide6 (Qt's translations directory). Idempotent."""
+    if app.property("myna_translator"):
+        return True
+    translator = QTranslator(app)
+    if not translator.load("qtbase_ja", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        log.warning("Qt's Japanese translations (qtbase_ja) not found: Qt's own menus stay in English")
+        return False
+    app.installTranslator(translator)
+    app.setProperty("myna_translator", True)
+    return True
 
 
 def build_main_window(core: CoreCalls) -> MainWindow:

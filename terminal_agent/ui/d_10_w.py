@@ -18,13 +18,21 @@ from PySide6.QtWidgets import (
 )
 
 from terminal_agent.core.formatting import validity_label
-from terminal_agent.core.search import SCOPE_LABEL, SearchCriteria, SearchPage, allowed_range, today_jst
+from terminal_agent.core.search import (
+    MSG_OFFLINE_LOCAL,
+    SCOPE_LABEL,
+    SearchCriteria,
+    SearchPage,
+    allowed_range,
+    today_jst,
+)
 from terminal_agent.ui import screen_ids
 from terminal_agent.ui.theme import COLORS, SIZE, SPACE
 from terminal_agent.ui.widgets import (
     Card,
     ErrorNotice,
     FormField,
+    Notice,
     Screen,
     button,
     header_button,
@@ -80,6 +88,10 @@ class ResultSearchScreen(Screen):
         self.body.addWidget(self.empty)
         self.error = ErrorNotice()
         self.body.addWidget(self.error)
+        self.local_notice = Notice(MSG_OFFLINE_LOCAL, "warning")  # T30: offline, this tablet's own results
+        self.local_notice.setObjectName("searchLocal")
+        self.local_notice.hide()
+        self.body.addWidget(self.local_notice)
 
         # ▽ 詳細設定 opens at the bottom of the screen, as in the manual (P.11)
         self.details = Card("詳細設定")
@@ -119,6 +131,25 @@ class ResultSearchScreen(Screen):
             self.add_action(widget)
             self.paging_buttons[key] = widget
         self.row_ids: list[str] = []
+        self.page: SearchPage | None = None
+        self.loading = False
+        self.offline = False
+
+    def set_loading(self, loading: bool) -> None:
+        """T08: while a page loads no paging button answers (no double page turn)."""
+        self.loading = loading
+        self._update_paging()
+
+    def set_offline(self, offline: bool) -> None:
+        """T08/T30: offline, the server's pages cannot be turned (a local list still can)."""
+        self.offline = offline
+        self._update_paging()
+
+    def _update_paging(self) -> None:
+        page = self.page
+        for key, widget in self.paging_buttons.items():
+            usable = page is not None and page.enabled(key) and not self.loading
+            widget.setEnabled(usable and (page.local or not self.offline))
 
     def reset(self) -> SearchCriteria:
         today = today_jst()
@@ -132,6 +163,10 @@ class ResultSearchScreen(Screen):
         self.details_button.setChecked(False)
         show_error(self.error, None)
         self.empty.hide()
+        self.local_notice.hide()
+        self.page = None
+        self.table.setRowCount(0)
+        self._update_paging()
         return criteria
 
     def criteria(self) -> SearchCriteria:
@@ -159,8 +194,10 @@ class ResultSearchScreen(Screen):
                     item.setForeground(QColor(COLORS.error))  # 資格無効 stands out in the list
                 self.table.setItem(index, column, item)
         self.empty.setVisible(not page.rows)
-        for key, widget in self.paging_buttons.items():
-            widget.setEnabled(page.has(key))
+        self.local_notice.setVisible(page.local)
+        self.page = page
+        self.loading = False
+        self._update_paging()
         if page.rows:
             self.table.setFocus()
 

@@ -123,7 +123,10 @@ class MethodSelectScreen(Screen):
         def answered(label: str) -> None:
             self.consent.setChecked(label == "OK")
 
-        message_box(self, "確認", CONSENT_CONFIRM_TEXT, buttons=OK_CANCEL, on_finished=answered, kind="question")
+        message_box(
+            self, "確認", CONSENT_CONFIRM_TEXT, buttons=OK_CANCEL, on_finished=answered, kind="question",
+            screen_id=screen_ids.CONSENT_CONFIRM,
+        )
 
     def entered(self) -> None:
         self.consent.setChecked(False)  # T25: consent is asked per patient

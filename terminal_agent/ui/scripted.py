@@ -109,6 +109,7 @@ def run_scripted_pin_check(
     window = window or build_main_window(core)
     window.show()
     if window.current_screen() is window.terms:
+        wait_until(window.terms.accept_button.isEnabled, timeout, "利用規約")  # the server's text is shown first
         click(window.terms.accept_button)
         wait_until(lambda: window.current_screen() is window.registration, timeout, "初期登録")
     if window.current_screen() is window.registration:

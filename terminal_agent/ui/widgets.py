@@ -888,12 +888,14 @@ def message_box(
     kind: str = "info",
     icon: QMessageBox.Icon | None = None,
     request_id: str = "",
+    screen_id: str = "",
 ) -> QMessageBox:
     """A window-modal, non-blocking dialog (``open()``, never ``exec()``) with our icon for ``kind`` — ``info``,
     ``success``, ``question``, ``warning`` or ``error`` (never an information icon on an error) — and Japanese
     buttons only: ``(label, role)`` or ``(label, role, variant)``; the first is the default, an AcceptRole button is
     primary unless a variant says ``danger``. The clicked button's text is reported to ``on_finished``. A server
-    error's ``request_id`` (X-Request-Id) is added as a last line, so that support can find the call in the logs."""
+    error's ``request_id`` (X-Request-Id) is added as a last line, so that support can find the call in the logs.
+    ``screen_id`` is the dialog's 画面番号 (T29, ``screen_ids``), shown under the text and kept as a property."""
     if request_id:
         text = f"{text}\n\n{MSG_REQUEST_ID.format(request_id=request_id)}"
     if icon is not None:  # the old keyword: map Qt's icon to our kind
@@ -904,6 +906,9 @@ def message_box(
     box.setWindowTitle(title)
     box.setText(text)
     box.setTextFormat(Qt.TextFormat.PlainText)
+    if screen_id:
+        box.setInformativeText(f"画面番号: {screen_id}")
+        box.setProperty("screen_id", screen_id)
     box.setObjectName("messageBox")
     box.setProperty("kind", kind)
     box.setAccessibleName(title)

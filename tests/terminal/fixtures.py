@@ -23,8 +23,10 @@ def clinic(transactional_db, live_server, sandbox_ca, tmp_path):
     """The demo institution, its app account, activation codes and the sandbox roster, on a live server."""
     from server.devices.actions import do_issue_activation_code
     from server.institutions.actions import do_create_app_account, do_create_institution
+    from server.notices.actions import seed_default_documents
     from server.sandbox.demo import seed_demo_roster
 
+    seed_default_documents()  # 利用規約 / 個人情報の取り扱い / ライセンス, version 1.0 (T01, T06)
     institution = do_create_institution(code="1311000010", name="しかく整骨院")
     do_create_app_account(institution, "clinic-admin", "Demo#Pass1")
     cards = {card.name: card for card in seed_demo_roster(tmp_path / "cards")}

@@ -127,6 +127,7 @@ def test_the_error_dialog_shows_the_request_id_of_the_refused_call(qtbot, clinic
     window = build_main_window(core)
     qtbot.addWidget(window)
     window.show()
+    qtbot.waitUntil(window.terms.accept_button.isEnabled)  # the server's 利用規約 is shown first (T01)
     qtbot.mouseClick(window.terms.accept_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.current_screen() is window.registration)
     screen = window.registration

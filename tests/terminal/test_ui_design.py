@@ -290,14 +290,16 @@ def test_registration_errors_show_inline_and_mark_the_field(qtbot, window):
 def test_search_list_marks_invalid_rows_and_says_when_empty(qtbot, window):
     from types import SimpleNamespace
 
+    from terminal_agent.core.search import SearchPage
+
     screen = window.search
     screen.reset()
     window.go(screen)
     rows = [SimpleNamespace(id="1", checked_at="2025年03月24日 12時00分", name="佐藤 一子", validity="資格無効")]
-    screen.show_page(SimpleNamespace(rows=rows, has=lambda _key: False))
+    screen.show_page(SearchPage(rows))
     assert screen.table.item(0, 2).foreground().color().name() == theme.COLORS.error
     assert not screen.empty.isVisible()
-    screen.show_page(SimpleNamespace(rows=[], has=lambda _key: False))
+    screen.show_page(SearchPage([]))
     assert screen.empty.isVisible() and screen.table.rowCount() == 0
     qtbot.mouseClick(screen.details_button, Qt.MouseButton.LeftButton)
     assert screen.details.isVisible()

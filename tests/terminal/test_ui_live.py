@@ -54,6 +54,7 @@ def test_registration_passcode_pin_check_result_and_search(qtbot, ui, clinic, tm
     assert window.terms.screen_id_label.text() == "画面番号: A-01-W"
     # T28: keyboard alone works: the focused 同意して利用開始 answers Enter.
     assert window.terms.accept_button.accessibleName() == "同意して利用開始"
+    qtbot.waitUntil(window.terms.accept_button.isEnabled)  # the server's published 利用規約 is shown first
     window.terms.accept_button.setFocus()
     qtbot.keyClick(window.terms.accept_button, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.current_screen() is window.registration)
