@@ -16,7 +16,7 @@ from terminal_agent.ui.widgets import Notice as NoticeBox
 
 INTRO_UNREAD = "未確認のお知らせがあります。お知らせのタイトルをクリックすると、お知らせの詳細を確認できます。"
 INTRO_ALL = "実施機関からのお知らせです。お知らせのタイトルをクリックすると、お知らせの詳細を確認できます。"
-LATER = "お知らせは、後で ⚙(歯車) > お知らせ から確認することもできます。"
+LATER = "お知らせは、後で認証方法選択画面の メニュー > お知らせ から確認することもできます。"
 UNREAD_MARK = "未読"
 OPEN_PAGE = "詳細ページを開く"
 
