@@ -23,9 +23,9 @@ log "database (SQLite at $MYNA_DATA_DIR/myna.sqlite3)"
 
 log "server on $URL (API, sandbox, console)"
 # One worker process: without Redis the nonce and challenge caches live in that process's memory.
+# Every log line (one JSON line per request, written by Django; gunicorn's own) goes to stderr: keep it in server.log.
 GUNICORN_BIND="127.0.0.1:$PORT" GUNICORN_WORKERS=1 GUNICORN_THREADS=8 \
-  GUNICORN_ACCESSLOG="$MYNA_DATA_DIR/access.log" GUNICORN_ERRORLOG="$MYNA_DATA_DIR/server.log" \
-  "$VENV/bin/gunicorn" -c deploy/gunicorn.conf.py server.wsgi:application &
+  "$VENV/bin/gunicorn" -c deploy/gunicorn.conf.py server.wsgi:application 2>>"$MYNA_DATA_DIR/server.log" &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true' EXIT INT TERM
 for _ in $(seq 1 60); do

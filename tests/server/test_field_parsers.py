@@ -258,6 +258,7 @@ BASE: dict[str, Callable[[World], Request]] = {
         },
     ),
     "sandbox_registrations_retrieve": lambda w: Request("signed", path_params={"registration_id": str(uuid.uuid4())}),
+    "sandbox_registrations_terms": lambda w: Request("signed"),
 }
 
 
@@ -271,6 +272,7 @@ def test_every_operation_has_a_base_request_and_fields():
         "devices_me_deregister",
         "ping",
         "sandbox_challenges_create",
+        "sandbox_registrations_terms",
         "server_version",
     }
     assert Field("results_batch", "body", ("results", 0, "checked_at")) in FIELDS

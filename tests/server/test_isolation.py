@@ -214,6 +214,7 @@ CASES: dict[str, Callable[[Home], list[Call]]] = {
     "sandbox-registration": lambda h: [
         Call("GET", reverse("sandbox-registration", kwargs={"registration_id": h.registration_id})),
     ],
+    "sandbox-registration-terms": lambda h: [Call("GET", reverse("sandbox-registration-terms"))],
 }
 
 

@@ -13,7 +13,6 @@ import sys
 import httpx
 import psycopg
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from psycopg import sql
 
@@ -52,7 +51,8 @@ def database_exists(name: str) -> bool:
         return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
 
 
-def test_backup_then_restore_brings_back_readable_results(terminal, second_terminal, tmp_path, scratch_database):
+def test_backup_then_restore_brings_back_readable_results(terminal, second_terminal, tmp_path, scratch_database,
+                                                          settings):
     settings.SANDBOX_CA_DIR = tmp_path / "sandbox-ca"
     get_ca()  # the sandbox CA exists, as on a server that has issued cards
     mine = push(terminal, [factories.batch_item(), factories.batch_item(name="保険 花子", name_kana="ホケン ハナコ")])
