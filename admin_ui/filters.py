@@ -31,8 +31,25 @@ def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def filter_results(results: QuerySet, filters: dict[str, Any]) -> QuerySet:
-    """Apply the cleaned ``ResultSearchForm`` data; empty filters do not narrow the search."""
+# A03 sortable columns: time, terminal, validity. Not the name: patient names are moving to encrypted columns with
+# blind indexes (issue 15), which can be matched but not ordered (docs/console.md).
+RESULT_ORDERINGS = {
+    "checked_at": ("checked_at", "id"),
+    "device": ("device__name", "checked_at", "id"),
+    "validity": ("is_valid", "checked_at", "id"),
+}
+
+
+def result_ordering(sort: str) -> list[str]:
+    """``-checked_at`` → ``["-checked_at", "-id"]``: every key in the chosen direction, ties broken by time and id."""
+    descending = sort.startswith("-")
+    fields = RESULT_ORDERINGS.get(sort.lstrip("-"), RESULT_ORDERINGS["checked_at"])
+    return [("-" if descending else "") + field for field in fields]
+
+
+def filter_results(results: QuerySet, filters: dict[str, Any], sort: str = "-checked_at") -> QuerySet:
+    """Apply the cleaned ``ResultSearchForm`` data; empty filters do not narrow the search. ``sort``: a key of
+    RESULT_ORDERINGS, ``-`` for descending."""
     if filters.get("date_from"):
         results = results.filter(checked_at__gte=_start_of(filters["date_from"]))
     if filters.get("date_to"):
@@ -46,7 +63,7 @@ def filter_results(results: QuerySet, filters: dict[str, Any]) -> QuerySet:
         results = results.annotate(
             compact_name=_without_spaces("name"), compact_kana=_without_spaces("name_kana")
         ).filter(Q(compact_name__icontains=term) | Q(compact_kana__icontains=term))
-    return results.order_by("-checked_at", "-id")
+    return results.order_by(*result_ordering(sort))
 
 
 def filter_audit_events(events: QuerySet, filters: dict[str, Any]) -> QuerySet:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from admin_ui import devices, publishing, staff, views
+from admin_ui import devices, exports, publishing, staff, views
 
 app_name = "console"
 urlpatterns = [
@@ -30,7 +30,13 @@ urlpatterns = [
     path("audit/", views.AuditListView.as_view(), name="audit"),
     path("audit/export.csv", views.AuditExportView.as_view(), name="audit-export"),
     path("results/", views.ResultListView.as_view(), name="results"),
-    path("results/export.csv", views.ResultExportView.as_view(), name="results-export"),
+    path("results/export/", exports.ResultExportView.as_view(), name="results-export"),
+    path("results/exports/<uuid:export_id>/", exports.ResultExportStatusView.as_view(), name="results-export-status"),
+    path(
+        "results/exports/<uuid:export_id>/download/",
+        exports.ResultExportDownloadView.as_view(),
+        name="results-export-download",
+    ),
     path("results/<uuid:result_id>/", views.ResultDetailView.as_view(), name="result-detail"),
     # A05 publishing (IT)
     path("publishing/notices/", publishing.NoticeListView.as_view(), name="notices"),

@@ -49,14 +49,11 @@ from server.devices.actions import (
 from server.devices.models import ActivationCode, Device
 from server.institutions.actions import do_create_app_account, do_set_app_account_password, do_unlock_app_account
 from server.institutions.models import AppAccount
-from server.results.exports import EXPORT_HEADER, export_row
 from server.results.models import CheckResult
 
 RESULTS_PER_PAGE = 20
 CODES_PER_PAGE = 20
 AUDIT_PER_PAGE = 50
-MAX_EXPORT_ROWS = 10_000  # a synchronous download; bigger ones wait for the background export (S10)
-EXPORT_CHUNK = 1000
 
 
 def _audit(view: StaffRequiredMixin, action: str, *, objects: list[str], detail: dict[str, Any]) -> None:
@@ -203,6 +200,9 @@ class DeviceRetireView(StaffRequiredMixin, FormView):
         return HttpResponseRedirect(reverse("console:devices"))
 
 
+RESULT_SORTS = {"checked_at": "資格確認日時", "device": "端末", "validity": "資格確認結果"}
+
+
 class ResultListView(StaffRequiredMixin, TemplateView):
     """A03 basics: every terminal's results of the institution, newest first, filtered and paged."""
 
@@ -215,12 +215,16 @@ class ResultListView(StaffRequiredMixin, TemplateView):
         devices = Device.objects.filter(institution=self.institution).order_by("name")
         # A period left out of the query means the default one; an emptied date field means no bound.
         form = ResultSearchForm({**ResultSearchForm.default_data(), **self.request.GET.dict()}, devices=devices)
-        results = filter_results(self._base(), form.cleaned_data) if form.is_valid() else self._base().none()
+        sort = parse_sort(self.request.GET, RESULT_SORTS, "-checked_at")
+        results = (
+            filter_results(self._base(), form.cleaned_data, sort.value) if form.is_valid() else self._base().none()
+        )
         page = Paginator(results, RESULTS_PER_PAGE).get_page(self.request.GET.get("page"))
         querystring = self.request.GET.copy()
         querystring.pop("page", None)
         context.update(
             form=form,
+            sort=sort,
             page=page,
             results=page.object_list,
             querystring=querystring.urlencode(),  # the filters, for the pager links
@@ -600,48 +604,3 @@ def _filters_detail(data: dict[str, Any]) -> dict[str, Any]:
         for key, value in data.items()
         if key != "q"
     }
-
-
-# --- A03: result CSV export ---
-
-
-
-class ResultExportView(StaffRequiredMixin, View):
-    """The current result search as CSV, streamed. The exported ids are written to the audit trail first."""
-
-    allowed_roles = (ROLE_MANAGER,)
-    nav_section = "results"
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        devices = Device.objects.filter(institution=self.institution).order_by("name")
-        form = ResultSearchForm({**ResultSearchForm.default_data(), **request.GET.dict()}, devices=devices)
-        back = reverse("console:results") + "?" + request.GET.urlencode()
-        if not form.is_valid():
-            messages.error(request, "検索条件に誤りがあるため、CSVを出力できません。")
-            return HttpResponseRedirect(back)
-        results = filter_results(CheckResult.objects.filter(institution=self.institution), form.cleaned_data)
-        ids = list(results.values_list("pk", flat=True)[: MAX_EXPORT_ROWS + 1])
-        if len(ids) > MAX_EXPORT_ROWS:
-            messages.error(
-                request, f"出力できるのは{MAX_EXPORT_ROWS:,}件までです。期間や端末で条件を絞ってから出力してください。"
-            )
-            return HttpResponseRedirect(back)
-        detail = {
-            **_filters_detail(form.cleaned_data),
-            "name_searched": bool(form.cleaned_data.get("q")),
-            "rows": len(ids),
-        }
-        _audit(self, "console_results_exported", objects=[str(pk) for pk in ids], detail=detail)
-
-        def rows():
-            # Exactly the audited ids, in the search's order, fetched in chunks.
-            for start in range(0, len(ids), EXPORT_CHUNK):
-                chunk = (
-                    CheckResult.objects.filter(pk__in=ids[start : start + EXPORT_CHUNK])
-                    .select_related("device")
-                    .order_by("-checked_at", "-id")
-                )
-                for result in chunk:
-                    yield export_row(result)
-
-        return csv_streaming_response(f"資格確認結果_{timezone.localdate():%Y%m%d}.csv", EXPORT_HEADER, rows())

@@ -110,6 +110,11 @@ class ResultExport(models.Model):
     content_encrypted = models.BinaryField(null=True, blank=True)
     key_id = models.CharField(max_length=32, blank=True)
     result_ids = models.JSONField(default=list, blank=True, help_text="ids of the exported results, for the audit")
+    # A03: the console's filters beyond the period ({"device": id, "validity": "valid"|"invalid"}), the file's
+    # encoding (utf-8 with BOM, or cp932) and what cp932 could not hold (written as 〓, listed here).
+    filters = models.JSONField(default=dict, blank=True)
+    encoding = models.CharField(max_length=8, default="utf-8")
+    unencodable = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.urls import URLPattern, reverse
+from django.utils import timezone
 
 from admin_ui import urls as console_urls
 from server.audit.models import AuditEvent
@@ -49,10 +50,19 @@ def objects(clinic, make_device, make_result, make_account, make_staff):
     from server.institutions.models import StaffMembership
     from server.notices.actions import do_publish_notice
 
+    from server.results.exports import do_build_export, do_request_export
+    from server.results.filtersets import ResultQuery
+
     device = make_device(clinic, "受付1")
     _, code = do_issue_activation_code(clinic)
     colleague = make_staff("colleague", clinic, "manager")
+    today = timezone.localdate()
+    export = do_request_export(
+        clinic, ResultQuery("institution", today, today, 8), actor_type="staff", actor_id="colleague"
+    )
+    do_build_export(str(export.pk))
     return {
+        "export_id": export.pk,
         "device_id": device.pk,
         "code_id": code.pk,
         "account_pk": make_account(clinic, "clinic-admin").pk,

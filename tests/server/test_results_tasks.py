@@ -122,8 +122,9 @@ def test_export_create_poll_download_on_a_real_worker(celery_worker_process, ter
     assert download.status_code == 200, download.content
     assert download["Content-Type"].startswith("text/csv")
     rows = read_csv(download.content)
-    assert rows[0][:3] == ["資格確認日時", "氏名", "カナ"]
-    assert [r[1] for r in rows[1:]] == [f"出力 {i:02d}" for i in range(12)]
+    assert rows[0][:3] == ["資格確認日時", "端末", "資格確認結果"]  # the full record (A03, docs/console.md)
+    name = rows[0].index("氏名")
+    assert [r[name] for r in rows[1:]] == [f"出力 {i:02d}" for i in range(12)]
     assert [r[-1] for r in rows[1:]] == [i["id"] for i in mine]
     event = AuditEvent.objects.filter(action="results_exported").latest("id")
     assert event.object_ids == [i["id"] for i in mine] and str(event.device_id) == terminal.device_id

@@ -186,7 +186,7 @@ def _download(request: Request, export: ResultExport) -> HttpResponse:
         raise ApiError("export_link_invalid", "ダウンロード用のリンクが正しくないか、有効期限が切れています。", 403)
     do_record_download(export, request=request)
     return csv_bytes_response(
-        f"資格確認結果_{export.created_at.astimezone(JST):%Y%m%d%H%M}.csv", export_content(export)
+        f"資格確認結果_{export.created_at.astimezone(JST):%Y%m%d%H%M}.csv", export_content(export), export.encoding
     )
 
 
