@@ -49,7 +49,6 @@ def objects(clinic, make_device, make_result, make_account, make_staff):
     from server.devices.actions import do_issue_activation_code
     from server.institutions.models import StaffMembership
     from server.notices.actions import do_publish_notice
-
     from server.results.exports import do_build_export, do_request_export
     from server.results.filtersets import ResultQuery
 
