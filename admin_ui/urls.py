@@ -38,6 +38,7 @@ urlpatterns = [
         name="results-export-download",
     ),
     path("results/<uuid:result_id>/", views.ResultDetailView.as_view(), name="result-detail"),
+    path("results/<uuid:result_id>/print/", views.ResultPrintView.as_view(), name="result-print"),
     # A05 publishing (IT)
     path("publishing/notices/", publishing.NoticeListView.as_view(), name="notices"),
     path("publishing/notices/new/", publishing.NoticeCreateView.as_view(), name="notice-create"),

@@ -268,6 +268,25 @@ class ResultDetailView(StaffRequiredMixin, TemplateView):
         return context
 
 
+class ResultPrintView(StaffRequiredMixin, TemplateView):
+    """A03: the result on paper (A4), the same sections and wording as the detail page, without the console around it.
+    Printing is viewing: audited like the detail page, with ``print``."""
+
+    allowed_roles = (ROLE_MANAGER,)
+    template_name = "admin_ui/result_print.html"
+    nav_section = "results"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        result = get_object_or_404(
+            CheckResult.objects.select_related("device"), pk=self.kwargs["result_id"], institution=self.institution
+        )
+        context.update(result=result, sections=result_sections(result.document or {}), printed_at=timezone.now())
+        detail = {"device": str(result.device_id), "print": True}
+        _audit(self, "console_result_viewed", objects=[str(result.pk)], detail=detail)
+        return context
+
+
 VIEWER_ACTIONS = {
     "console_result_viewed": "詳細を表示",
     "console_results_listed": "一覧に表示",
@@ -290,7 +309,7 @@ def result_viewers(institution: Any, result: CheckResult) -> dict[str, Any]:
         "rows": [
             {
                 "event": event,
-                "what": VIEWER_ACTIONS[event.action],
+                "what": "印刷用に表示" if (event.detail or {}).get("print") else VIEWER_ACTIONS[event.action],
                 "who": names.get(event.device_id, "端末") if event.actor_type == "device" else event.actor_id,
                 "kind": ACTOR_TYPE_LABELS.get(event.actor_type, event.actor_type),
             }

@@ -137,3 +137,16 @@ def test_result_list_sorts_by_time_terminal_and_validity_but_not_name(client, ma
     assert names("name") == ["三", "二", "一"]  # not a sort key: names will be encrypted (issue 15)
     body = client.get(reverse("console:results"), {"sort": "device", "validity": "valid"}).content.decode()
     assert 'aria-sort="ascending"' in body and "validity=valid" in body  # header links keep the filters
+
+
+def test_print_view_has_the_result_without_the_console_and_is_audited(client, manager, clinic, make_device, make_result):
+    result = make_result(make_device(clinic, "受付1"), "資格 太郎", "シカク タロウ")
+    client.force_login(manager)
+    detail = client.get(reverse("console:result-detail", args=[result.pk])).content.decode()
+    assert reverse("console:result-print", args=[result.pk]) in detail
+    page = client.get(reverse("console:result-print", args=[result.pk])).content.decode()
+    for text in ("資格確認結果", "資格有効", "限定資格保険組合", "資格 太郎", "受付1", "印刷（manager）", "data-print"):
+        assert text in page, text
+    assert "メインメニュー" not in page and "<script>" not in page
+    event = AuditEvent.objects.filter(action="console_result_viewed").latest("id")
+    assert event.object_ids == [str(result.pk)] and event.detail["print"] is True

@@ -10,6 +10,10 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
+  // The print view's 「印刷」 button opens the browser's print dialog (no inline script: the CSP forbids it).
+  for (const button of document.querySelectorAll("[data-print]")) {
+    button.addEventListener("click", () => window.print());
+  }
   // Put the keyboard focus on the first field with an error, so screen readers announce it.
   const invalid = document.querySelector(".field__error");
   if (invalid) {
