@@ -357,3 +357,15 @@ def test_every_character_on_screen_is_drawn_by_the_bundled_font(qtbot, window):
         assert raw.familyName() == theme.FONT_FAMILY
         missing = {c for c in characters if c.strip() and not raw.supportsCharacter(ord(c))}
         assert not missing, "".join(sorted(missing))
+
+
+def test_escape_means_back_where_the_screen_has_one(qtbot, window):
+    went_back = []
+    window.go(window.pin_entry)
+    window.pin_entry.prepare(Method.PIN)
+    window.pin_entry.back_requested.connect(lambda: went_back.append(True))
+    qtbot.keyClick(window.pin_entry.keypad, Qt.Key.Key_Escape)
+    assert went_back == [True]
+    window.go(window.login)  # no ← on the login screen: Esc does nothing there
+    qtbot.keyClick(window.login.keypad, Qt.Key.Key_Escape)
+    assert window.current_screen() is window.login
