@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench package install-demo install-dev services pcscd compose-check clean
+.PHONY: demo test lint bench screenshots references package install-demo install-dev services pcscd compose-check clean
 
 ## make demo: run the product on the embedded default (SQLite, no Redis): server, console, sandbox and one terminal.
 demo:
@@ -20,6 +20,14 @@ lint:
 ## make bench: the benchmarks in bench/ (real services, figures printed).
 bench:
 	bash scripts/bench.sh
+
+## make screenshots: every screen and dialog of the terminal at 1280×800 into docs/screens/ (index.md lists them).
+screenshots:
+	bash scripts/screenshots.sh
+
+## make references: re-render the reference screens the test suite compares with (after an intended change).
+references:
+	bash scripts/screenshots.sh --references
 
 ## make package: the terminal as an installable one-folder app (PyInstaller) in build/dist/myna-terminal/.
 package:

@@ -32,7 +32,7 @@ from terminal_agent.core.documents import TERMS, Document, Documents
 from terminal_agent.core.insurance import InsuranceRegistration
 from terminal_agent.core.notices import Notice, NoticeList, Notices
 from terminal_agent.core.readers import PcscReaderProvider, ReaderProvider, ReaderWatch
-from terminal_agent.core.registration import APP_VERSION, RegistrationForm, registration_payload, validate
+from terminal_agent.core.registration import RegistrationForm, installed_version, registration_payload, validate
 from terminal_agent.core.release import MSG_REQUIRED, ReleaseInfo, Releases
 from terminal_agent.core.search import ResultSearch, SearchCriteria, SearchPage, window_start_utc
 from terminal_agent.core.store import LocalStore
@@ -113,13 +113,13 @@ class TerminalCore:
         readers: ReaderProvider | None = None,
         transport: httpx.BaseTransport | None = None,
         use_keyring: bool = True,
-        app_version: str = APP_VERSION,
+        app_version: str = "",
         online_interval: float = ONLINE_INTERVAL,
         offline_interval: float = OFFLINE_INTERVAL,
     ):
         self.store = store or LocalStore(data_dir, use_keyring=use_keyring)
         self.server_url = (server_url or self.store.get_setting("registration.server_url") or "").rstrip("/")
-        self.app_version = app_version
+        self._app_version = app_version
         self._lock = threading.RLock()
         self._readers = readers
         self._status_listeners: list[Any] = []
@@ -170,6 +170,11 @@ class TerminalCore:
         if self.is_registered():
             self.api.identity()
         self.api.http()
+
+    @property
+    def app_version(self) -> str:
+        """This terminal's version (the package metadata unless given), read on first use: not at start-up."""
+        return self._app_version or installed_version()
 
     @property
     def registration(self) -> Registration | None:

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any
 
 from contracts.checkdigits import is_valid_institution_code
 
 
+@functools.cache
 def installed_version() -> str:
     """This app's version from its package metadata (pyproject.toml; the PyInstaller bundle carries it too)."""
+    from importlib import metadata  # with the email parser ≈ 40 ms: read when first needed, after the first paint
+
     try:
         return metadata.version("myna-clinic")
     except metadata.PackageNotFoundError:
         return "0.0.0"
 
 
-APP_VERSION = installed_version()
+def __getattr__(name: str) -> str:
+    """``APP_VERSION``, read on first use (module ``__getattr__``), so that importing this module stays light."""
+    if name == "APP_VERSION":
+        return installed_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 FIELD_LABELS = {
     "institution_code": "機関コード",
@@ -72,7 +79,7 @@ def validate(form: RegistrationForm) -> dict[str, list[str]]:
 
 
 def registration_payload(
-    form: RegistrationForm, public_key: str, *, device_name: str = "", reader_name: str = "", app_version: str = APP_VERSION
+    form: RegistrationForm, public_key: str, *, device_name: str = "", reader_name: str = "", app_version: str = ""
 ) -> dict[str, Any]:
     form = form.stripped()
     return {
@@ -83,6 +90,6 @@ def registration_payload(
         "public_key": public_key,
         "device_name": device_name or platform.node() or "端末",
         "os": f"{platform.system()} {platform.release()}".strip(),
-        "app_version": app_version,
+        "app_version": app_version or installed_version(),
         "reader_name": reader_name,
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from terminal_agent.core.api_client import ApiClient, ApiFailure
-from terminal_agent.core.registration import APP_VERSION
+from terminal_agent.core.registration import installed_version
 from terminal_agent.core.store import LocalStore
 
 TITLE = "バージョン更新"
@@ -37,10 +37,15 @@ class ReleaseInfo:
 
 
 class Releases:
-    def __init__(self, api: ApiClient, store: LocalStore, current: str = APP_VERSION):
+    def __init__(self, api: ApiClient, store: LocalStore, current: str = ""):
         self.api = api
         self.store = store
-        self.current = current
+        self._current = current
+
+    @property
+    def current(self) -> str:
+        """The version running (the package metadata unless given), read on first use."""
+        return self._current or installed_version()
 
     def check(self) -> ReleaseInfo:
         """The server's answer for this version, kept; the kept one (if for this version) when offline."""
