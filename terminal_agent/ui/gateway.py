@@ -1,7 +1,14 @@
 """The one gateway between screens and the headless core (like Anki's TaskManager/QueryOp).
 
-Core calls may block on the network or the card reader, so they run on a worker thread; their result or exception
-comes back to the UI thread through a queued signal and is handed to the screen's callback there.
+Core calls may block on the network or the card reader, so each runs on a daemon thread of its own (a card that never
+answers cannot hold the program open at exit); its result or exception waits in a dict, and only the call's ticket
+travels to the UI thread, through a queued signal, where the screen's callback gets the outcome.
+
+Plain Python threads and an int in the signal, no QRunnable and no Python object crossing threads through Qt: fewer
+binding paths to trust. PySide6 6.12.0 broke on exactly those (one reference too many dropped per ``emit``, per Python
+``QRunnable.run`` and per queued ``Signal(object)``: on Python 3.11 True and None ran down until the interpreter
+aborted with "bool_dealloc"); pyproject.toml keeps PySide6 below 6.12 and ``tests/terminal/test_startup.py`` counts
+the references of True, False and None across many calls.
 
 ``CoreCalls`` is what the screens may ask of the core. ``terminal_agent.core.app.TerminalCore`` is the live one; a
 test can hand the window a stub with the same calls (``tests/terminal/stub_core.py``).
@@ -11,10 +18,12 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 
 if TYPE_CHECKING:
     from terminal_agent.core.account import SignedIn
@@ -86,20 +95,7 @@ class CoreCalls(Protocol):
 
 
 class _Relay(QObject):
-    finished = Signal(int, object, object)  # ticket, result, exception
-
-
-class _Job(QRunnable):
-    def __init__(self, ticket: int, call: Callable[[], Any], relay: _Relay):
-        super().__init__()
-        self.ticket, self.call, self.relay = ticket, call, relay
-
-    def run(self) -> None:
-        try:
-            result, error = self.call(), None
-        except Exception as exc:  # handed to the screen's on_error on the UI thread
-            result, error = None, exc
-        self.relay.finished.emit(self.ticket, result, error)
+    finished = Signal(int)  # the ticket; its outcome waits in CoreGateway._outcomes
 
 
 class CoreGateway(QObject):
@@ -110,12 +106,12 @@ class CoreGateway(QObject):
     def __init__(self, core: CoreCalls, parent: QObject | None = None):
         super().__init__(parent)
         self.core = core
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(2)
         self._relay = _Relay(self)
         self._relay.finished.connect(self._deliver)
         self._tickets = itertools.count(1)
         self._pending: dict[int, tuple[Callable | None, Callable | None]] = {}
+        self._outcomes: dict[int, tuple[Any, Exception | None]] = {}
+        self._threads: dict[int, threading.Thread] = {}
 
     def run(
         self,
@@ -129,10 +125,24 @@ class CoreGateway(QObject):
         self._pending[ticket] = (on_done, on_error)
         if len(self._pending) == 1:
             self.busy.emit(True)
-        self._pool.start(_Job(ticket, lambda: call(*args, **kwargs), self._relay))
+        worker = threading.Thread(
+            target=self._work, args=(ticket, call, args, kwargs), name=f"core-call-{ticket}", daemon=True
+        )
+        self._threads[ticket] = worker
+        worker.start()
         return ticket
 
-    def _deliver(self, ticket: int, result: Any, error: Exception | None) -> None:
+    def _work(self, ticket: int, call: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> None:
+        try:
+            outcome: tuple[Any, Exception | None] = (call(*args, **kwargs), None)
+        except Exception as exc:  # handed to the screen's on_error on the UI thread
+            outcome = (None, exc)
+        self._outcomes[ticket] = outcome  # one dict store: atomic under the GIL
+        self._relay.finished.emit(ticket)  # queued to the UI thread
+
+    def _deliver(self, ticket: int) -> None:
+        result, error = self._outcomes.pop(ticket)
+        self._threads.pop(ticket, None)
         on_done, on_error = self._pending.pop(ticket, (None, None))
         if not self._pending:
             self.busy.emit(False)
@@ -145,4 +155,8 @@ class CoreGateway(QObject):
             on_done(result)
 
     def wait_idle(self, msecs: int = 30000) -> bool:
-        return self._pool.waitForDone(msecs)
+        """Wait up to ``msecs`` for the calls under way (closing the window); True when none is left."""
+        deadline = time.monotonic() + msecs / 1000
+        for worker in list(self._threads.values()):
+            worker.join(max(0.0, deadline - time.monotonic()))
+        return not any(worker.is_alive() for worker in self._threads.values())

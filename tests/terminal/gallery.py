@@ -20,6 +20,7 @@ blinking, and the reading ring's animation paused at a fixed angle.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -41,6 +42,8 @@ from terminal_agent.core.check_flow import (  # noqa: E402
     FailureKind,
     Method,
 )
+from terminal_agent.core.notices import Notice  # noqa: E402
+from terminal_agent.core.release import ReleaseInfo  # noqa: E402
 from terminal_agent.core.search import SearchPage  # noqa: E402
 from terminal_agent.ui.app import build_main_window, ensure_application  # noqa: E402
 from terminal_agent.ui.main_window import MainWindow  # noqa: E402
@@ -160,7 +163,6 @@ def stage(**core_options: Any) -> Stage:
 @dataclass(frozen=True)
 class State:
     key: str  # file name stem
-    screen_id: str  # 画面番号 of the screen it shows
     name: str  # what it shows, in the manual's words
     show: Callable[[], Stage]
 
@@ -168,28 +170,28 @@ class State:
 STATES: list[State] = []
 
 
-def state(key: str, screen_id: str, name: str) -> Callable[[Callable[[], Stage]], Callable[[], Stage]]:
+def state(key: str, name: str) -> Callable[[Callable[[], Stage]], Callable[[], Stage]]:
     def register(show: Callable[[], Stage]) -> Callable[[], Stage]:
-        STATES.append(State(key, screen_id, name, show))
+        STATES.append(State(key, name, show))
         return show
 
     return register
 
 
 # T01–T03, T14
-@state("terms", "A-01-W", "利用規約 (未登録の端末の最初の画面)")
+@state("terms", "利用規約 (未登録の端末の最初の画面)")
 def _terms() -> Stage:
     return stage(start="terms")
 
 
-@state("registration", "A-02-W", "初期登録")
+@state("registration", "初期登録")
 def _registration() -> Stage:
     s = stage(start="terms")
     s.window.go(s.window.registration)
     return s
 
 
-@state("registration-errors", "A-02-W", "初期登録 — 入力エラー")
+@state("registration-errors", "初期登録 — 入力エラー")
 def _registration_errors() -> Stage:
     s = stage(start="terms")
     s.window.go(s.window.registration)
@@ -198,17 +200,17 @@ def _registration_errors() -> Stage:
     return s
 
 
-@state("passcode-setup", "A-03-W", "パスコードの登録")
+@state("passcode-setup", "パスコードの登録")
 def _passcode_setup() -> Stage:
     return stage(start="passcode_setup")
 
 
-@state("login", "B-01-W", "ログイン (パスコード)")
+@state("login", "ログイン (パスコード)")
 def _login() -> Stage:
     return stage(start="login")
 
 
-@state("login-wrong", "B-01-W", "ログイン — パスコードが正しくありません")
+@state("login-wrong", "ログイン — パスコードが正しくありません")
 def _login_wrong() -> Stage:
     s = stage(start="login")
     for digit in "0000":
@@ -218,21 +220,21 @@ def _login_wrong() -> Stage:
 
 
 # T15–T19
-@state("methods-visual", "C-01-W", "認証方法選択 — 目視確認がオン")
+@state("methods-visual", "認証方法選択 — 目視確認がオン")
 def _methods_visual() -> Stage:
     s = stage(start="login", visual_check=True)
     s.login()
     return s
 
 
-@state("methods-pin", "C-01-W", "認証方法選択 — 暗証番号")
+@state("methods-pin", "認証方法選択 — 暗証番号")
 def _methods_pin() -> Stage:
     s = stage(start="login")
     s.login()
     return s
 
 
-@state("dialog-confirm-pin", "C-01-W", "暗証番号による本人確認の確認ダイアログ")
+@state("dialog-confirm-pin", "暗証番号による本人確認の確認ダイアログ")
 def _confirm_pin() -> Stage:
     s = stage(start="login")
     s.login()
@@ -241,7 +243,7 @@ def _confirm_pin() -> Stage:
     return s
 
 
-@state("pin-entry", "C-02-W", "暗証番号の入力 (患者向け)")
+@state("pin-entry", "暗証番号の入力 (患者向け)")
 def _pin_entry() -> Stage:
     s = stage(start="login")
     s.login()
@@ -252,7 +254,7 @@ def _pin_entry() -> Stage:
     return s
 
 
-@state("pin-entry-android", "C-02-W", "暗証番号の入力 — Android (スマホ用電子証明書)")
+@state("pin-entry-android", "暗証番号の入力 — Android (スマホ用電子証明書)")
 def _pin_entry_android() -> Stage:
     s = stage(start="login")
     s.login()
@@ -271,27 +273,27 @@ def _card_read(method: Method) -> Stage:
     return s
 
 
-@state("card-read-card", "C-03-W", "マイナンバーカードの読み取り — カードをカードリーダーに")
+@state("card-read-card", "マイナンバーカードの読み取り — カードをカードリーダーに")
 def _card_read_card() -> Stage:
     return _card_read(Method.PIN)
 
 
-@state("card-read-visual", "C-03-W", "マイナンバーカードの読み取り — 目視確認")
+@state("card-read-visual", "マイナンバーカードの読み取り — 目視確認")
 def _card_read_visual() -> Stage:
     return _card_read(Method.VISUAL)
 
 
-@state("card-read-iphone", "C-03-W", "マイナンバーカードの読み取り — iPhone")
+@state("card-read-iphone", "マイナンバーカードの読み取り — iPhone")
 def _card_read_iphone() -> Stage:
     return _card_read(Method.IPHONE)
 
 
-@state("card-read-android", "C-03-W", "マイナンバーカードの読み取り — Android")
+@state("card-read-android", "マイナンバーカードの読み取り — Android")
 def _card_read_android() -> Stage:
     return _card_read(Method.ANDROID)
 
 
-@state("card-read-reading", "C-03-W", "読み取り中 (進行表示)")
+@state("card-read-reading", "読み取り中 (進行表示)")
 def _card_read_reading() -> Stage:
     s = _card_read(Method.PIN)
     screen = s.window.card_read
@@ -305,7 +307,7 @@ def _card_read_reading() -> Stage:
     return s
 
 
-@state("card-read-done", "C-03-W", "読み取り完了")
+@state("card-read-done", "読み取り完了")
 def _card_read_done() -> Stage:
     s = _card_read(Method.PIN)
     s.read()
@@ -342,7 +344,7 @@ def _result(person: str, method: Method) -> Callable[[], Stage]:
 
 
 for _key, _person, _name, _method in RESULTS:
-    state(_key, "C-04-01-W", _name)(_result(_person, _method))
+    state(_key, _name)(_result(_person, _method))
 
 
 # errors of a check (T17, T20, N05)
@@ -356,12 +358,12 @@ def _failed_check(outcome: CheckFailure, method: Method = Method.PIN) -> Stage:
     return s
 
 
-@state("dialog-pin-wrong", "C-03-W", "暗証番号が正しくありません (残り回数)")
+@state("dialog-pin-wrong", "暗証番号が正しくありません (残り回数)")
 def _pin_wrong() -> Stage:
     return _failed_check(CheckFailure(FailureKind.PIN_WRONG, MSG_PIN_WRONG.format(tries=2), "wrong_pin", tries_left=2))
 
 
-@state("pin-entry-retry", "C-02-W", "暗証番号の入力 — 誤った暗証番号のあと")
+@state("pin-entry-retry", "暗証番号の入力 — 誤った暗証番号のあと")
 def _pin_retry() -> Stage:
     s = _pin_wrong()
     s.answer("OK")
@@ -369,27 +371,27 @@ def _pin_retry() -> Stage:
     return s
 
 
-@state("dialog-pin-locked", "C-03-W", "暗証番号ロック")
+@state("dialog-pin-locked", "暗証番号ロック")
 def _pin_locked() -> Stage:
     return _failed_check(CheckFailure(FailureKind.PIN_LOCKED, MSG_PIN_LOCKED, "pin_locked", tries_left=0))
 
 
-@state("dialog-insurance-unregistered", "C-03-W", "保険証未登録 (Android, E-C-04-02-A-6002)")
+@state("dialog-insurance-unregistered", "保険証未登録 (Android, E-C-04-02-A-6002)")
 def _insurance_unregistered() -> Stage:
     return _failed_check(failure("携帯 未登子"), Method.ANDROID)
 
 
-@state("dialog-cert-expired", "C-03-W", "電子証明書の猶予期間経過 (E-C-04-02-A-6101)")
+@state("dialog-cert-expired", "電子証明書の猶予期間経過 (E-C-04-02-A-6101)")
 def _cert_expired() -> Stage:
     return _failed_check(failure("期限 切男"))
 
 
-@state("dialog-cert-revoked", "C-03-W", "電子証明書の失効 (E-C-04-02-A-6103)")
+@state("dialog-cert-revoked", "電子証明書の失効 (E-C-04-02-A-6103)")
 def _cert_revoked() -> Stage:
     return _failed_check(failure("失効 証男"))
 
 
-@state("dialog-network", "C-03-W", "サーバーに接続できません")
+@state("dialog-network", "サーバーに接続できません")
 def _network() -> Stage:
     from terminal_agent.core.api_client import MSG_NETWORK_DOWN
 
@@ -407,7 +409,7 @@ def _security() -> Stage:
     return s
 
 
-@state("passcode-verify", "B-02-W", "パスコードの入力 (セキュリティ設定の前)")
+@state("passcode-verify", "パスコードの入力 (セキュリティ設定の前)")
 def _passcode_verify() -> Stage:
     s = stage(start="login")
     s.login()
@@ -415,12 +417,12 @@ def _passcode_verify() -> Stage:
     return s
 
 
-@state("security", "E-01-W", "セキュリティ設定")
+@state("security", "セキュリティ設定")
 def _security_settings() -> Stage:
     return _security()
 
 
-@state("dialog-deregister", "E-01-W", "デバイス登録解除の確認")
+@state("dialog-deregister", "デバイス登録解除の確認")
 def _deregister() -> Stage:
     s = _security()
     s.window.security.items["deregister"].click()
@@ -444,12 +446,12 @@ def _search(pages: list[SearchPage]) -> Stage:
     return s
 
 
-@state("search-empty", "D-10-W", "資格確認結果検索 — 該当なし")
+@state("search-empty", "資格確認結果検索 — 該当なし")
 def _search_empty() -> Stage:
     return _search([SearchPage([])])
 
 
-@state("search-full", "D-10-W", "資格確認結果検索 — 一覧 (8件、次のページあり)")
+@state("search-full", "資格確認結果検索 — 一覧 (8件、次のページあり)")
 def _search_full() -> Stage:
     rows = [
         search_row(index, document(name), valid=ROSTER[name]["document"]["qualification_validity"] == "1")
@@ -459,11 +461,148 @@ def _search_full() -> Stage:
     return _search([SearchPage(rows, cursors)])
 
 
-@state("search-details", "D-10-W", "資格確認結果検索 — 詳細設定")
+@state("search-details", "資格確認結果検索 — 詳細設定")
 def _search_details() -> Stage:
     s = _search_empty()
     s.window.search.details_button.click()
     run_events()
+    return s
+
+
+# issue 11: start checks, お知らせ, ⚙ menu pages, account and passcode settings, T27, the offline strip
+NOTICES = [
+    Notice(3, "年末年始の資格確認について", "12月29日から1月3日までは、オンライン資格確認等システムの保守のため、夜間の資格確認ができない時間帯があります。", "", "2026年11月27日 09時00分", False),
+    Notice(2, "マイナ資格確認アプリの更新のお知らせ", "新しいバージョンを公開しました。", "", "2026年11月20日 10時00分", False),
+    Notice(1, "マイナ資格確認アプリのデモ環境について", "この環境のデータはすべて架空のものです。", "", "2026年11月01日 09時00分", True),
+]
+
+
+def _after_login(**core_options: Any) -> Stage:
+    s = stage(start="login", **core_options)
+    for digit in PASSCODE:
+        s.window.login.keypad.press(digit)
+    run_events(60)
+    return s
+
+
+@state("system-login", "システムログイン (ログアウトのあと)")
+def _system_login() -> Stage:
+    return stage(start="system_login")
+
+
+@state("version-available", "バージョン更新 — 新しいバージョンがあります")
+def _version_available() -> Stage:
+    return _after_login(release=ReleaseInfo("0.1.0", "0.2.0", "https://example.invalid/store", "不具合を修正しました。", True, False))
+
+
+@state("version-required", "バージョン更新 — 更新が必要です")
+def _version_required() -> Stage:
+    return _after_login(release=ReleaseInfo("0.1.0", "0.3.0", "https://example.invalid/store", "", True, True))
+
+
+@state("notices-unread", "お知らせ — 未読 (ログインのあと)")
+def _notices_unread() -> Stage:
+    return _after_login(notices=NOTICES)
+
+
+@state("notice-page", "お知らせ — 本文")
+def _notice_page() -> Stage:
+    s = _after_login(notices=NOTICES)
+    s.window.notice_list.notice_opened.emit(NOTICES[0])
+    run_events()
+    return s
+
+
+def _menu(key: str, **core_options: Any) -> Stage:
+    s = stage(start="login", **core_options)
+    s.login()
+    s.window.methods.menu_requested.emit(key)
+    run_events(60)
+    return s
+
+
+@state("notices-all", "お知らせ — すべて (⚙ メニュー)")
+def _notices_all() -> Stage:
+    from dataclasses import replace
+
+    return _menu("notices", notices=[replace(notice, read=True) for notice in NOTICES])  # none unread: no list at login
+
+
+@state("document-terms", "利用規約 (⚙ メニュー)")
+def _document_terms() -> Stage:
+    return _menu("terms")
+
+
+@state("document-privacy", "個人情報の取り扱い (⚙ メニュー)")
+def _document_privacy() -> Stage:
+    return _menu("privacy")
+
+
+@state("document-licenses", "ライセンス (⚙ メニュー)")
+def _document_licenses() -> Stage:
+    return _menu("license")
+
+
+@state("reader-select", "カードリーダー選択")
+def _reader_select() -> Stage:
+    return _menu("reader", readers=("ACS ACR1252 1S CL Reader PICC 0", "SONY FeliCa Port/PaSoRi 4.0 0"))
+
+
+@state("reader-select-none", "カードリーダー選択 — 見つかりません")
+def _reader_select_none() -> Stage:
+    return _menu("reader", readers=())
+
+
+def _security_item(key: str) -> Stage:
+    s = _security()
+    s.window.security.items[key].click()
+    run_events(60)
+    return s
+
+
+@state("account-password", "アカウントパスワード設定")
+def _account_password() -> Stage:
+    return _security_item("account_password")
+
+
+@state("passcode-change", "ログインパスコード設定")
+def _passcode_change() -> Stage:
+    return _security_item("passcode")
+
+
+@state("dialog-logout", "ログアウトの確認")
+def _logout() -> Stage:
+    return _security_item("logout")
+
+
+@state("insurance-choice", "健康保険証利用登録 — 登録するか選ぶ (T27)")
+def _insurance_choice() -> Stage:
+    s = stage(start="login", outcomes=[failure("未登録 花子")])
+    s.login()
+    s.choose(Method.PIN)
+    s.pin()
+    s.window.card_read.start_button.click()
+    wait_for(lambda: s.window.current_screen() is s.window.insurance_choice, "健康保険証利用登録")
+    return s
+
+
+@state("insurance-terms", "健康保険証利用登録 — 同意事項")
+def _insurance_terms() -> Stage:
+    s = _insurance_choice()
+    s.window.insurance_choice.register_button.click()
+    wait_for(lambda: s.window.current_screen() is s.window.insurance_terms, "同意事項")
+    return s
+
+
+@state("dialog-registration-processing", "健康保険証利用登録 — 処理中 (E-C-04-02-A-6003)")
+def _registration_processing() -> Stage:
+    return _failed_check(failure("登録 待子"))
+
+
+@state("methods-offline", "認証方法選択 — オフライン (送信待ち 2件)")
+def _methods_offline() -> Stage:
+    s = stage(start="login", online=False, pending=2)
+    s.login()
     return s
 
 
@@ -476,7 +615,13 @@ def _paint(target: QImage, widget: QWidget, at: QPoint) -> None:
     painter.end()
 
 
-def render(entry: State) -> QImage:
+@dataclass(frozen=True)
+class Rendering:
+    image: QImage
+    screen_id: str  # 画面番号 of what is in front: the open dialog's, else the screen's
+
+
+def render(entry: State) -> Rendering:
     """The window at 1280×800 (device pixel ratio 1), with its open dialog drawn over it, centred, as on screen."""
     ensure_application()
     QApplication.setCursorFlashTime(0)  # no blinking caret: the same pixels whenever the picture is taken
@@ -486,8 +631,10 @@ def render(entry: State) -> QImage:
     image.setDevicePixelRatio(1.0)
     image.fill(QColor("#ffffff"))
     _paint(image, s.window, QPoint(0, 0))
+    screen_id = s.window.current_screen().screen_id
     box: QMessageBox | None = s.window.active_dialog
     if box is not None and box.isVisible():
+        screen_id = box.property("screen_id") or screen_id
         shade = QPainter(image)
         shade.fillRect(image.rect(), QColor(0, 0, 0, 60))  # the window behind a window-modal dialog
         shade.end()
@@ -497,7 +644,8 @@ def render(entry: State) -> QImage:
     s.window.close()
     s.window.deleteLater()
     run_events(0)
-    return image
+    gc.collect()  # each window's Python wrappers go now, while Qt is up: not all at once at interpreter exit
+    return Rendering(image, screen_id)
 
 
 def write_gallery(out: Path, only: list[str] | None = None) -> list[Path]:
@@ -515,10 +663,11 @@ def write_gallery(out: Path, only: list[str] | None = None) -> list[Path]:
         if only and entry.key not in only:
             continue
         name = f"{number:02d}-{entry.key}.png"
-        if not render(entry).save(str(out / name)):
+        rendering = render(entry)
+        if not rendering.image.save(str(out / name)):
             raise RuntimeError(f"could not write {out / name}")
         written.append(out / name)
-        lines.append(f"| {number} | {entry.screen_id} | {entry.name} | [![{entry.key}]({name})]({name}) |")
+        lines.append(f"| {number} | {rendering.screen_id} | {entry.name} | [![{entry.key}]({name})]({name}) |")
     if not only:
         (out / "index.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return written
@@ -530,7 +679,7 @@ def write_references(out: Path = REFERENCE_DIR) -> list[Path]:
     written = []
     for key in REFERENCES:
         path = out / f"{key}.png"
-        if not render(by_key[key]).save(str(path)):
+        if not render(by_key[key]).image.save(str(path)):
             raise RuntimeError(f"could not write {path}")
         written.append(path)
     return written

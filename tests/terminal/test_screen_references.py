@@ -46,7 +46,7 @@ def test_screen_matches_its_reference_rendering(qapp, key, tmp_path):
     reference = gallery.REFERENCE_DIR / f"{key}.png"
     assert reference.exists(), f"no reference for {key}: run `make references`"
     [entry] = [state for state in gallery.STATES if state.key == key]
-    actual = gallery.render(entry).convertToFormat(QImage.Format.Format_RGB32)
+    actual = gallery.render(entry).image.convertToFormat(QImage.Format.Format_RGB32)
     expected = QImage(str(reference)).convertToFormat(QImage.Format.Format_RGB32)
     assert (actual.width(), actual.height()) == (expected.width(), expected.height())
     if actual == expected:

@@ -3,6 +3,7 @@ any network call; core calls run off the UI thread, which keeps handling events 
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
@@ -11,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 
 from contracts.signing import generate_device_key, private_key_to_bytes
 from terminal_agent.core import passcode
@@ -94,8 +95,6 @@ def test_no_network_call_before_the_first_paint(qtbot, tmp_path):
 def test_a_blocking_core_call_leaves_the_window_responsive(qtbot, tmp_path):
     """The gateway runs the call on its worker: the UI thread keeps painting and handling events meanwhile, whether
     the call waits (a card or the network) or computes in Python."""
-    from PySide6.QtCore import QTimer
-
     from terminal_agent.ui.app import build_main_window
 
     core = TerminalCore("http://127.0.0.1:9", data_dir=tmp_path, readers=InProcessReaderProvider(None), use_keyring=False)
@@ -129,3 +128,46 @@ def test_a_blocking_core_call_leaves_the_window_responsive(qtbot, tmp_path):
     timer.stop()
     window.close()
     core.close()
+
+
+def test_core_calls_through_the_gateway_keep_every_reference(qapp):
+    """Results cross from the worker to the UI thread without PySide marshalling them: True, False and None (what
+    login, verify_passcode and most setters return) keep their reference counts however many calls are made."""
+    from terminal_agent.ui.gateway import CoreGateway
+
+    gateway = CoreGateway(None)  # type: ignore[arg-type] - only run() is used
+    calls = 500
+    for value in (True, False, None):
+        gc.collect()  # what earlier tests left is collected now, not while counting
+        before = sys.getrefcount(value)
+        answers: list[object] = []
+        for _ in range(calls):
+            gateway.run(lambda v=value: v, on_done=answers.append)
+        deadline = time.monotonic() + 20
+        while len(answers) < calls and time.monotonic() < deadline:  # a bare event loop: nothing else counted
+            loop = QEventLoop()
+            QTimer.singleShot(5, loop.quit)
+            loop.exec()
+        assert len(answers) == calls
+        answers.clear()
+        # one reference lost per call would show as -500; other objects of the process move it by a few
+        assert sys.getrefcount(value) - before > -calls // 10, f"{value!r} lost references through the gateway"
+
+
+def test_signal_emits_keep_the_reference_count_of_true():
+    """PySide6 6.12.0 dropped a reference to True on every ``emit`` from Python: on Python 3.11 a few thousand emits
+    aborted the interpreter (pyproject.toml keeps PySide6 below 6.12). Run in a child, which such a binding kills."""
+    code = (
+        "import sys\n"
+        "from PySide6.QtCore import QObject, Signal\n"
+        "class Relay(QObject):\n"
+        "    ticket = Signal(int)\n"
+        "relay = Relay()\n"
+        "before = sys.getrefcount(True)\n"
+        "for _ in range(5000):\n"
+        "    relay.ticket.emit(1)\n"
+        "print(sys.getrefcount(True) - before)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-1000:]
+    assert abs(int(done.stdout.strip())) <= 2
