@@ -106,11 +106,12 @@ def virtual_card(manifest: Path, person: str):  # noqa: ANN201 - a VirtualCard
 
 
 def register_terminal(base_url: str, data_dir: Path, code: str) -> None:
-    """初期登録 and T03 through the core, as the screens do them; the 暗証番号 method instead of 目視 (T11)."""
+    """利用規約, 初期登録 and T03 through the core, as the screens do them; the 暗証番号 method instead of 目視 (T11)."""
     from terminal_agent.core.app import TerminalCore
     from terminal_agent.core.registration import RegistrationForm
 
     core = TerminalCore(base_url, data_dir=data_dir)
+    core.accept_terms(core.document("terms").version)  # T01 comes first, as on the screens
     core.register(RegistrationForm(INSTITUTION_CODE, ACCOUNT_ID, PASSWORD, code))
     core.set_passcode(PASSCODE, PASSCODE)
     core.set_visual_check(False)
@@ -188,6 +189,10 @@ def measure_check(base_url: str, data_dir: Path, manifest: Path, person: str, ro
     window = open_main_window(core)
     wait_until(lambda: window.current_screen() is window.login and window.isVisible(), 30, "the passcode screen")
     press_digits(window.login.keypad, PASSCODE)
+    # After login the start checks may show the demo's unread お知らせ first (T04): closed as staff would.
+    wait_until(lambda: window.current_screen() in (window.methods, window.notice_list), 30, "認証方法選択")
+    if window.current_screen() is window.notice_list:
+        click(window.notice_list.close_button)
     wait_until(lambda: window.current_screen() is window.methods, 30, "認証方法選択")
     settle(300)  # the preloading thread has finished (it only runs once)
 
