@@ -4,6 +4,8 @@ offline, the copy kept on this tablet is shown and says so."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QTextBrowser
 
@@ -11,8 +13,13 @@ from terminal_agent.core.documents import Document
 from terminal_agent.ui import screen_ids
 from terminal_agent.ui.widgets import ErrorNotice, Notice, Screen, button, show_error, text_label
 
+if TYPE_CHECKING:  # the core facade is imported by the program later (fast first paint, issue 12)
+    from terminal_agent.core.app import Versions
+
 MSG_CACHED = "サーバーに接続できないため、この端末に保存されている内容を表示しています。"
 MSG_LOADING = "読み込み中です…"
+MSG_VERSIONS = "アプリのバージョン: {app}　　サーバーのバージョン: {server}"
+MSG_SERVER_UNKNOWN = "（取得できません）"
 
 
 def document_browser(accessible: str) -> QTextBrowser:
@@ -33,6 +40,11 @@ class DocumentScreen(Screen):
         super().__init__(show_back=True, width=960)
         self.version_label = text_label("", "muted")
         self.body.addWidget(self.version_label)
+        # ライセンス also names the versions of this app and of the clinic server (issue 16), for support.
+        self.versions_label = text_label("", "muted")
+        self.versions_label.setObjectName("versions")
+        self.versions_label.hide()
+        self.body.addWidget(self.versions_label)
         self.cached_notice = Notice(MSG_CACHED, "warning")
         self.cached_notice.hide()
         self.body.addWidget(self.cached_notice)
@@ -52,6 +64,7 @@ class DocumentScreen(Screen):
         self.text.setAccessibleName(f"{label}の本文")
         self.version_label.setText(MSG_LOADING)
         self.cached_notice.hide()
+        self.versions_label.hide()
         show_error(self.error, None)
         self.text.clear()
 
@@ -62,6 +75,14 @@ class DocumentScreen(Screen):
         show_error(self.error, None)
         self.text.setPlainText(document.body)
         self.text.setFocus()
+
+    def show_versions(self, versions: Versions) -> None:
+        """Only the ライセンス page shows them; a late answer for another page is dropped."""
+        if self.kind != "licenses":
+            return
+        self.versions_label.setText(MSG_VERSIONS.format(app=versions.app, server=versions.server or MSG_SERVER_UNKNOWN))
+        self.versions_label.setAccessibleName(self.versions_label.text())
+        self.versions_label.show()
 
     def show_problem(self, message: str) -> None:
         self.version_label.clear()

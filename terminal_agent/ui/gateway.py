@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, Signal
 
 if TYPE_CHECKING:
     from terminal_agent.core.account import SignedIn
-    from terminal_agent.core.app import Registration, StartupPlan, TerminalStatus
+    from terminal_agent.core.app import Registration, StartupPlan, TerminalStatus, Versions
     from terminal_agent.core.check_flow import CheckFlow, Method
     from terminal_agent.core.documents import Document
     from terminal_agent.core.insurance import InsuranceRegistration
@@ -88,6 +88,7 @@ class CoreCalls(Protocol):
     def status(self) -> TerminalStatus: ...  # T30: the status strip
     def add_status_listener(self, listener: Callable[[TerminalStatus], None]) -> None: ...  # called on any thread
     def remove_status_listener(self, listener: Callable[[TerminalStatus], None]) -> None: ...
+    def versions(self) -> Versions: ...  # ⚙ → ライセンス: this app's version and the server's ("" when unreachable)
 
     # the program's start-up (ui.app.open_main_window)
     def start_background(self, sync_interval: float = 30.0) -> None: ...

@@ -661,6 +661,8 @@ class MainWindow(QMainWindow):
             screen.show_problem(error.message if isinstance(error, DocumentUnavailable | ApiFailure) else MSG_UNEXPECTED)
 
         self.gateway.run(self.core.document, kind, on_done=screen.show_document, on_error=failed)
+        if kind == "licenses":
+            self.gateway.run(self.core.versions, on_done=screen.show_versions)
 
     def _verify_for_security(self, code: str) -> None:
         def done(ok: bool) -> None:

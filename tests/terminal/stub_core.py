@@ -16,7 +16,7 @@ from typing import Any
 
 from terminal_agent.core import passcode
 from terminal_agent.core.account import MSG_INPUT, MSG_WRONG_LOGIN, AccountFailure, SignedIn, password_change_errors
-from terminal_agent.core.app import Registration, RegistrationFailed, StartupPlan, TerminalStatus
+from terminal_agent.core.app import Registration, RegistrationFailed, StartupPlan, TerminalStatus, Versions
 from terminal_agent.core.check_flow import CardProof, CheckFailure, CheckFlow, CheckOutcome, Method
 from terminal_agent.core.documents import LABELS, Document
 from terminal_agent.core.insurance import InsuranceRegistration
@@ -266,6 +266,10 @@ class StubCore:
 
     def pending_results(self) -> int:
         return self.pending
+
+    def versions(self) -> Versions:
+        self.calls.append("versions")
+        return Versions(app="0.1.0", server="" if not self.online else "0.1.0")
 
     def status(self) -> TerminalStatus:
         return TerminalStatus(self.online, self.pending if self.is_registered() else None)

@@ -23,8 +23,6 @@ from terminal_agent.core.check_flow import Method
 from terminal_agent.core.readers import InProcessReaderProvider
 from terminal_agent.core.registration import APP_VERSION, RegistrationForm
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
 PIN = "8371"  # this test's card: a PIN that no other test data carries
 
 
@@ -59,6 +57,8 @@ def _values(entry: dict) -> list[str]:
     return values
 
 
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
 def test_a_full_check_logs_its_requests_without_patient_data_or_secrets(clinic, tmp_path, json_log_lines):
     card = clinic.cards["資格 太郎"]
     key, cert_der = load_card_files(card.key_path, card.cert_path)
@@ -97,6 +97,8 @@ def test_a_full_check_logs_its_requests_without_patient_data_or_secrets(clinic, 
         assert secret not in logged, f"the {what} reached a log line"
 
 
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
 def test_api_failures_carry_the_request_id_and_versions_name_both_sides(clinic, tmp_path):
     core = TerminalCore(clinic.url, data_dir=tmp_path / "t", readers=InProcessReaderProvider(None), use_keyring=False)
     with pytest.raises(RegistrationFailed) as refused:
@@ -117,6 +119,8 @@ def test_api_failures_carry_the_request_id_and_versions_name_both_sides(clinic, 
     offline.close()
 
 
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
 def test_the_error_dialog_shows_the_request_id_of_the_refused_call(qtbot, clinic, tmp_path):
     from PySide6.QtCore import Qt
 
@@ -145,3 +149,20 @@ def test_the_error_dialog_shows_the_request_id_of_the_refused_call(qtbot, clinic
     assert AuditEvent.objects.filter(request_id=uuid.UUID(request_id)).exists()
     window.close()
     core.close()
+
+
+@pytest.mark.parametrize("online", [True, False])
+def test_the_licence_page_names_the_app_and_server_versions(qtbot, stub_window, tmp_path, online):
+    window, core = stub_window(start="login", online=online)
+    window.methods.menu_requested.emit("license")  # ⚙ → ライセンス
+    screen = window.document_view
+    qtbot.waitUntil(lambda: screen.versions_label.isVisible(), timeout=10000)
+    assert window.current_screen() is screen and screen.screen_id == "G-03-W"
+    server = "0.1.0" if online else "（取得できません）"
+    assert screen.versions_label.text() == f"アプリのバージョン: 0.1.0　　サーバーのバージョン: {server}"
+    assert "versions" in core.calls
+    window.grab().save(str(tmp_path / f"licenses-{online}.png"))
+
+    window.methods.menu_requested.emit("terms")  # the other documents show no versions
+    qtbot.waitUntil(lambda: screen.kind == "terms")
+    assert not screen.versions_label.isVisible()
