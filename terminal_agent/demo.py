@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     from terminal_agent.core.app import TerminalCore
     from terminal_agent.core.readers import InProcessReaderProvider
     from terminal_agent.core.registration import RegistrationForm
-    from terminal_agent.ui.app import build_main_window, ensure_application
+    from terminal_agent.ui.app import ensure_application, open_main_window
 
     card = load_demo_card(args.cards, args.person)
     key, cert_der = load_card_files(card["key_path"], card["cert_path"])
@@ -97,9 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         print("terminal window opened. 初期登録: "
               f"機関コード {DEMO_INSTITUTION_CODE}, ID {DEMO_ACCOUNT_ID}, パスワード {DEMO_PASSWORD}, "
               f"アクティベーションコード {codes[0]}; the card's PIN is {card['pin']}.")
-        window = build_main_window(core)
-        core.start_background_sync(10.0)
-        window.show()
+        window = open_main_window(core, sync_interval=10.0)  # noqa: F841 - kept alive until exec returns
         return app.exec()
     finally:
         core.close()
