@@ -1,5 +1,5 @@
-"""Fixtures of the terminal and end-to-end tests, shared instead of copied per module (imported by the conftest.py of
-tests/terminal and tests/e2e): the live clinic (``clinic``), registered terminal cores on it (``terminal``), one
+"""Fixtures of the terminal and end-to-end tests, shared instead of copied per module (a pytest plugin, named in
+tests/conftest.py's ``pytest_plugins``): the live clinic (``clinic``), registered terminal cores on it (``terminal``), one
 check through the core (``check`` / ``run_check``), a driver of the real widgets (``ui``) and a window over the stub
 core (``stub_window``). The live ones seed the real server through the other parts' own actions."""
 

@@ -2,7 +2,7 @@
 variant of the sandbox demo roster, errors, empty and full lists, rendered offscreen at 1280×800 over the stub core
 (``tests/terminal/stub_core.py``) with fixed data.
 
-    python -m tests.terminal.gallery                   # docs/screens/NN-<key>.png and docs/screens/index.md
+    python -m tests.terminal.gallery                   # docs/screens/<key>.png and docs/screens/index.md (numbered)
     python -m tests.terminal.gallery --references      # tests/terminal/references/<key>.png (REFERENCES only)
     python -m tests.terminal.gallery --only result-valid --out /tmp/screens
 
@@ -200,9 +200,32 @@ def _registration_errors() -> Stage:
     return s
 
 
+@state("dialog-registered", "初期登録が完了しました")
+def _registered() -> Stage:
+    s = stage(start="terms")
+    s.window.go(s.window.registration)
+    screen = s.window.registration
+    screen.institution_code.setText("1311000010")
+    screen.account_id.setText("clinic-admin")
+    screen.password.edit.setText("Demo#Pass1")
+    screen.activation_code.setText("123456789012")
+    screen.submit_button.click()
+    wait_for(lambda: s.window.active_dialog is not None and s.window.active_dialog.isVisible(), "登録完了")
+    return s
+
+
 @state("passcode-setup", "パスコードの登録")
 def _passcode_setup() -> Stage:
     return stage(start="passcode_setup")
+
+
+@state("dialog-passcode-set", "パスコードを登録しました")
+def _passcode_set() -> Stage:
+    s = stage(start="passcode_setup")
+    for digit in PASSCODE * 2:
+        s.window.passcode_setup.keypad.press(digit)
+    wait_for(lambda: s.window.active_dialog is not None and s.window.active_dialog.isVisible(), "登録完了")
+    return s
 
 
 @state("login", "ログイン (パスコード)")
@@ -239,6 +262,15 @@ def _confirm_pin() -> Stage:
     s = stage(start="login")
     s.login()
     s.window.methods.method_buttons[Method.PIN].click()
+    run_events()
+    return s
+
+
+@state("dialog-consent", "特定疾病療養受療証情報の表示 — 患者の同意の確認")
+def _consent() -> Stage:
+    s = stage(start="login")
+    s.login()
+    s.window.methods.consent.click()
     run_events()
     return s
 
@@ -625,6 +657,19 @@ def render(entry: State) -> Rendering:
     """The window at 1280×800 (device pixel ratio 1), with its open dialog drawn over it, centred, as on screen."""
     ensure_application()
     QApplication.setCursorFlashTime(0)  # no blinking caret: the same pixels whenever the picture is taken
+    # Python's collector runs in whichever thread allocates: left on, it could free a finished window's Qt objects on
+    # a gateway thread (a segfault, seen once in 60 renders). Off while rendering, collected below on this thread.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _render(entry)
+    finally:
+        gc.collect()
+        if collecting:
+            gc.enable()
+
+
+def _render(entry: State) -> Rendering:
     s = entry.show()
     run_events(60)
     image = QImage(*SIZE, QImage.Format.Format_RGB32)
@@ -641,10 +686,10 @@ def render(entry: State) -> Rendering:
         box.adjustSize()
         _paint(image, box, QPoint((SIZE[0] - box.width()) // 2, (SIZE[1] - box.height()) // 2))
         box.done(0)
+    s.window.gateway.wait_idle(5000)
     s.window.close()
     s.window.deleteLater()
     run_events(0)
-    gc.collect()  # each window's Python wrappers go now, while Qt is up: not all at once at interpreter exit
     return Rendering(image, screen_id)
 
 
@@ -662,7 +707,7 @@ def write_gallery(out: Path, only: list[str] | None = None) -> list[Path]:
     for number, entry in enumerate(STATES, 1):
         if only and entry.key not in only:
             continue
-        name = f"{number:02d}-{entry.key}.png"
+        name = f"{entry.key}.png"  # by key: links stay valid when states are added
         rendering = render(entry)
         if not rendering.image.save(str(out / name)):
             raise RuntimeError(f"could not write {out / name}")
