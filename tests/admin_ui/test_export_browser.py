@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from pathlib import Path
 
 import pytest
 from django.db import connections
@@ -47,7 +48,7 @@ def test_manager_downloads_the_shift_jis_csv_with_every_column(
             expect(page.get_by_test_id("unencodable")).to_contain_text("𠮷（U+20BB7）")
             with page.expect_download() as download_info:
                 page.get_by_test_id("export-download").click()
-            content = open(download_info.value.path(), "rb").read()
+            content = Path(download_info.value.path()).read_bytes()
         finally:
             browser.close()
             # With Playwright's event loop running, Django keeps the ORM's connection in a context variable that the
