@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench screenshots references package install-demo install-dev services pcscd compose-check clean
+.PHONY: demo test lint bench screenshots references package schemathesis install-demo install-dev services pcscd compose-check clean
 
 ## make demo: run the product on the embedded default (SQLite, no Redis): server, console, sandbox and one terminal.
 demo:
@@ -32,6 +32,11 @@ references:
 ## make package: the terminal as an installable one-folder app (PyInstaller) in build/dist/myna-terminal/.
 package:
 	bash scripts/package.sh
+
+## make schemathesis: the schemathesis run of make test, larger (every operation, 150 examples per mode; 150 scenarios).
+schemathesis:
+	SCHEMATHESIS_EXAMPLES=$${SCHEMATHESIS_EXAMPLES:-150} SCHEMATHESIS_STEPS=$${SCHEMATHESIS_STEPS:-150} \
+		bash scripts/test.sh tests/server/test_schemathesis.py
 
 ## make compose-check: validate docker-compose.yml (compose v1 keys).
 compose-check:

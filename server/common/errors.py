@@ -81,11 +81,28 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     code, message = next(
         ((c, m) for klass, (c, m) in _GENERIC.items() if isinstance(exc, klass)), ("error", "エラーが発生しました。")
     )
-    fields = response.data if isinstance(exc, exceptions.ValidationError) else None
-    if isinstance(fields, list):
-        fields = {"non_field_errors": fields}
+    fields = _flat_fields(response.data) if isinstance(exc, exceptions.ValidationError) else None
     response.data = error_body(code, message, fields)
     return response
+
+
+def _flat_fields(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as ``{"field": [...], "results.0": [...], "results.0.id": [...]}``: one level, so that
+    ``fields`` is always a map of lists of messages (docs/contracts.md)."""
+    if isinstance(errors, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in errors.items():
+            flat.update(_flat_fields(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(errors, list) and all(not isinstance(e, (dict, list)) for e in errors):
+        return {prefix or "non_field_errors": [str(e) for e in errors]}
+    if isinstance(errors, list):
+        flat = {}
+        for index, value in enumerate(errors):
+            if value:  # DRF lists {} for the items of a list that passed
+                flat.update(_flat_fields(value, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    return {prefix or "non_field_errors": [str(errors)]}
 
 
 NOT_FOUND_MESSAGE = "対象が見つかりません。"

@@ -18,21 +18,16 @@ LATEST = datetime.date(2999, 12, 31)
 
 
 def iso_date(value: Any) -> datetime.date:
-    """``YYYY-MM-DD`` between 1900 and 2999."""
+    """``YYYY-MM-DD`` (any year: the caller bounds it, see ``clamp_date``)."""
     if not isinstance(value, str):
         raise ValueError("not a string")
-    parsed = datetime.date.fromisoformat(value)
-    if not EARLIEST <= parsed <= LATEST:
-        raise ValueError("date out of range")
-    return parsed
+    return datetime.date.fromisoformat(value)
 
 
-def date_in_range(value: datetime.date) -> None:
-    """The same bounds as a validator of a DRF ``DateField``."""
-    from rest_framework.exceptions import ValidationError
-
-    if not EARLIEST <= value <= LATEST:
-        raise ValidationError(f"{EARLIEST:%Y}年から{LATEST:%Y}年までの日付を指定してください。")
+def clamp_date(value: datetime.date) -> datetime.date:
+    """A filter's date brought within 1900–2999: "up to 9999-12-31" means "up to any day", and the day after stays
+    computable."""
+    return min(max(value, EARLIEST), LATEST)
 
 
 def aware_datetime(value: Any) -> datetime.datetime:

@@ -17,6 +17,7 @@ from server.notices.models import AppRelease, Notice, NoticeRead, parse_version
 MAX_NOTICES = 100
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+FLAG_VALUES = ["1", "0", "true", "false", "yes", "no", "on", "off"]
 
 
 def validation_error(field: str, message: str) -> ApiError:
@@ -24,10 +25,10 @@ def validation_error(field: str, message: str) -> ApiError:
 
 
 def parse_flag(value: str | None, field: str) -> bool:
-    normalized = (value or "").strip().lower()
-    if normalized in _TRUE:
+    """One of FLAG_VALUES exactly (the schema's enum), or nothing."""
+    if value in _TRUE:
         return True
-    if normalized in _FALSE:
+    if value is None or value in _FALSE:
         return False
     raise validation_error(field, f"{field} には 1 または 0 を指定してください。")
 

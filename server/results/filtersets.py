@@ -67,18 +67,18 @@ def parse_query(params: dict[str, Any], today: datetime.date | None = None) -> R
         raise _validation("page_size", f"page_size は1〜{MAX_PAGE_SIZE}の数値で指定してください。") from None
     earliest = first_of_previous_month(today)
     date_to = _parse_date(params.get("date_to"), "date_to") or today
-    date_from = _parse_date(params.get("date_from"), "date_from") or max(
-        earliest, date_to - datetime.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
-    )
-    if date_from > date_to:
+    given_from = _parse_date(params.get("date_from"), "date_from")
+    if given_from is not None and given_from > date_to:
         raise _validation("date_from", "開始日は終了日以前の日付を指定してください。")
-    if date_from < earliest or date_to > today:
+    outside = "date_to" if not earliest <= date_to <= today else "date_from" if given_from and given_from < earliest else ""
+    if outside:  # checked before any arithmetic on the dates: year 1 or 9999 is simply outside the period
         raise ApiError(
             "period_out_of_range",
             f"検索期間は前月1日（{earliest:%Y年%m月%d日}）から本日までの範囲で指定してください。",
             400,
-            {"date_from" if date_from < earliest else "date_to": ["検索できる期間の範囲外です。"]},
+            {outside: ["検索できる期間の範囲外です。"]},
         )
+    date_from = given_from or max(earliest, date_to - datetime.timedelta(days=DEFAULT_PERIOD_DAYS - 1))
     return ResultQuery(scope=scope, date_from=date_from, date_to=date_to, page_size=page_size)
 
 

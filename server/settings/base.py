@@ -198,6 +198,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "マイナ資格確認 clinic server API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "server.common.schema.complete_error_responses",
+    ],
 }
 
 # Device authentication (S03): RFC 9421 signatures, clock window and nonce lifetime in seconds.

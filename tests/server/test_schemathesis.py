@@ -1,58 +1,71 @@
-"""S12: schemathesis against the live server — registration, account and device endpoints, signed calls.
+"""S12, issue 15 point 5: the schema is the truth — schemathesis against the live server over every operation of
+/api/schema/, positive and negative, with every check schemathesis has (status codes, content types, headers, body
+schemas, negative data refused, positive data accepted, authentication enforced, unsupported methods), failing on
+any of them, not only on a 5xx.
 
 The operations are listed from the schema drf-spectacular generates in-process (one test per operation, so a new
-endpoint under these prefixes is fuzzed without a change here); at run time the schema is loaded from the live
-server's /api/schema/. Each operation gets a bounded, derandomized run of positive and negative examples. Every
-call is signed with a registered terminal's key by a requests auth hook. Checks: no 5xx, a documented status code,
-a documented content type, and a body that conforms to the documented schema.
+endpoint is fuzzed without a change here); at run time the schema is loaded from the live server. Authentication
+goes through a schemathesis auth provider: signed operations carry a marker in their ``Signature`` header that a
+requests auth hook replaces by a real RFC 9421 signature of the request as sent (so that schemathesis's probes
+without credentials, or with its own garbage, go out unsigned and must be refused); console operations carry a
+manager's session cookie and CSRF token. ``SCHEMATHESIS_EXAMPLES`` sets the examples per operation and mode
+(``make test``: a bounded run; ``make schemathesis``: a larger one), ``SCHEMATHESIS_STEPS`` the stateful run.
 """
 
 from __future__ import annotations
 
+import http.cookiejar
+import os
 import re
 
 import pytest
 import requests
 import schemathesis
+from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.config import SchemathesisConfig
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation.meta import negated_parameters
 
 from contracts import signing
 from server.devices import ratelimit
+from server.devices.actions import do_issue_activation_code
+from server.institutions.actions import do_create_staff_user
+from tests.server import factories
+from tests.server.conftest import registration_body
 
-FUZZED_PATHS = re.compile(r"^/api/v1/(devices/|accounts/|ping$)")
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "12"))
+STATEFUL_SCENARIOS = int(os.environ.get("SCHEMATHESIS_STEPS", "15"))
+SIGN_ME = "sign-me"  # the Signature header's marker, replaced by a real signature at send time
+CSRF = "c" * 32
+PASSWORD = "Demo#Pass1"
 
 
-def fuzzed_operations() -> list[tuple[str, str]]:
+def schema_operations() -> list[tuple[str, str]]:
     schema = SchemaGenerator().get_schema(request=None, public=True)
     return sorted(
         (path, method.upper())
         for path, item in schema["paths"].items()
-        if FUZZED_PATHS.match(path)
         for method in item
         if method in {"get", "post", "put", "patch", "delete"}
     )
 
 
-OPERATIONS = fuzzed_operations()
+OPERATIONS = schema_operations()
 
 
 class DeviceSignature(requests.auth.AuthBase):
-    """Signs every outgoing request like the terminal does (RFC 9421, contracts/signing.py)."""
+    """Signs an outgoing request like the terminal does (RFC 9421, contracts/signing.py) — only one whose
+    ``Signature`` header is the marker: a request schemathesis stripped of it, or gave garbage, goes out as is."""
 
     def __init__(self, key, key_id: str) -> None:
-        self.key, self.key_id = key, key_id
+        self.key, self.key_id = key, key_id  # the stateful run switches them to a device it registers
 
     def __call__(self, prepared: requests.PreparedRequest) -> requests.PreparedRequest:
+        if prepared.headers.get("Signature") != SIGN_ME:
+            return prepared
         body = prepared.body or b""
         if isinstance(body, str):
             body = body.encode("utf-8")
@@ -60,31 +73,125 @@ class DeviceSignature(requests.auth.AuthBase):
         return prepared
 
 
-def test_the_fuzzed_operations_cover_registration_accounts_and_devices():
+# Refusals of well-formed data that no schema can foresee (credentials, activation codes, the period rule of T08,
+# the sandbox's card checks): a positive case may get these statuses, never a malformed-request code (below).
+BUSINESS_REFUSALS = {
+    "devices_register": ["400", "401", "409", "410", "423", "429"],
+    "accounts_login": ["401", "423"],
+    "accounts_password": ["400", "401", "423"],
+    "results_list": ["400"],
+    "results_export_create": ["400"],
+    "console_results_export_create": ["400"],
+    "results_export_download": ["403", "409", "410"],
+    "console_results_export_download": ["403", "409", "410"],
+    "app_release_latest": ["400"],
+    "sandbox_qualifications_create": ["400"],
+    "sandbox_registrations_create": ["400"],
+}
+MALFORMED = {"validation_error", "malformed_request", "unsupported_media_type", "E-C-04-02-A-6301"}
+# Beyond those, a positive case must never be refused as malformed — except for these fields, whose rule no schema
+# keyword states: opaque cursors (only the server's own are valid; the stateful run follows them), a period's
+# start after its end, the version grammar of PEP 440 and semver, and the sandbox's "a signature unless 目視".
+UNSCHEMATIZABLE = {
+    "results_list": {"cursor", "date_from"},
+    "results_export_create": {"date_from"},
+    "console_results_export_create": {"date_from"},
+    "audit_events_list": {"cursor", "date_from"},
+    "audit_events_export": {"date_from"},
+    "app_release_latest": {"current"},
+    "sandbox_qualifications_create": {"signature"},
+    "sandbox_registrations_create": {"signature"},
+}
+
+
+def schemathesis_config() -> SchemathesisConfig:
+    return SchemathesisConfig.from_dict(
+        {
+            "operations": [
+                {
+                    "include-operation-id": operation_id,
+                    "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "404", *statuses]}},
+                }
+                for operation_id, statuses in BUSINESS_REFUSALS.items()
+            ]
+        }
+    )
+
+
+def _refused_as_malformed(operation_id: str, response: requests.Response) -> str | None:
+    try:
+        error = response.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if error["code"] not in MALFORMED:
+        return None
+    if set(error.get("fields") or {"": None}) <= UNSCHEMATIZABLE.get(operation_id, set()):
+        return None
+    return error["code"]
+
+
+@pytest.fixture
+def staff_session(live_server, institution) -> dict[str, str]:
+    """A manager's console session (cookie) and a CSRF token for the console's API."""
+    user = do_create_staff_user(institution, "manager", PASSWORD, "manager")
+    client = Client()
+    client.force_login(user)
+    return {"sessionid": client.cookies["sessionid"].value, "csrftoken": CSRF}
+
+
+def load_schema(live_server, terminal, staff_session) -> tuple[schemathesis.schemas.BaseSchema, requests.Session]:
+    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json", config=schemathesis_config())
+
+    @schema.auth(refresh_interval=None)
+    class Credentials:
+        def get(self, case, ctx):
+            return staff_session
+
+        def set(self, case, data, ctx):
+            schemes = {
+                name for requirement in case.operation.definition.raw.get("security", []) for name in requirement
+            }
+            # A negative case whose credentials are the negated part (dropped, or garbage) goes out as generated.
+            negated = set(negated_parameters(case.meta))
+            if "deviceSignature" in schemes and ("Signature", ParameterLocation.HEADER) not in negated:
+                case.headers = {**(case.headers or {}), "Signature": SIGN_ME}
+            elif "cookieAuth" in schemes and ("sessionid", ParameterLocation.COOKIE) not in negated:
+                case.cookies = {**(case.cookies or {}), **data}
+                case.headers = {**(case.headers or {}), "X-CSRFToken": CSRF}
+
+    session = requests.Session()
+    session.auth = DeviceSignature(terminal.key, terminal.device_id)
+    # Keep no cookie from the answers (the console renews its session cookie on every request): each case sends
+    # exactly the cookies it carries, so that one without the session is refused.
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    return schema, session
+
+
+def test_every_operation_is_fuzzed():
+    operation_ids = {
+        operation["operationId"]
+        for item in SchemaGenerator().get_schema(request=None, public=True)["paths"].values()
+        for operation in item.values()
+    }
+    assert set(BUSINESS_REFUSALS) <= operation_ids
+    assert len(OPERATIONS) >= 29
     assert {
-        ("/api/v1/devices/register", "POST"),
-        ("/api/v1/devices/me", "GET"),
-        ("/api/v1/devices/me/heartbeat", "POST"),
-        ("/api/v1/devices/me/deregister", "POST"),
-        ("/api/v1/accounts/login", "POST"),
-        ("/api/v1/accounts/password", "POST"),
-        ("/api/v1/ping", "GET"),
+        ("/api/v1/results/batch", "POST"),
+        ("/api/v1/audit/events", "GET"),
+        ("/sandbox/onshi/v1/qualifications", "POST"),
     } <= set(OPERATIONS)
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize(("path", "method"), OPERATIONS, ids=[f"{m} {p}" for p, m in OPERATIONS])
-def test_schemathesis_finds_no_server_error_and_no_schema_violation(live_server, terminal, institution, path, method):
+def test_schemathesis_finds_no_failed_check(live_server, terminal, institution, staff_session, path, method):
     ratelimit.reset("register-institution", institution.code)
-    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json")
+    schema, session = load_schema(live_server, terminal, staff_session)
     operation = schema[path][method]
-    signed, unsigned = requests.Session(), requests.Session()
-    signed.auth = DeviceSignature(terminal.key, terminal.device_id)
-    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
     failures: list[str] = []
 
-    def run(case: schemathesis.Case, extra_checks: list) -> None:
-        if path == "/api/v1/devices/register" and not extra_checks and isinstance(case.body, dict):
+    def run(case: schemathesis.Case) -> None:
+        if path == "/api/v1/devices/register" and isinstance(case.body, dict) and case.meta.generation.mode.is_positive:
             # Random strings almost never make a valid key or a known institution: aim some at the real ones so
             # that the run reaches the credential check and the lockout (401, 423), not only validation (400).
             case.body.update(
@@ -92,15 +199,14 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(live_server,
                 account_id="clinic-admin",
                 public_key=signing.public_key_b64(signing.generate_device_key()),
             )
-        # The schema documents the signature as a required "Signature" header (apiKey). Schemathesis fills it with
-        # a placeholder that the auth hook replaces by a real signature; a negative case that drops it is sent
-        # unsigned, and must then be refused.
-        session = signed if "Signature" in (case.headers or {}) else unsigned
         response = case.call(base_url=live_server.url, session=session)
         try:
-            case.validate_response(response, checks=checks + extra_checks)
-        except Exception as exc:  # a failed check: collect, so that one run reports every distinct problem
-            failures.append(f"{case.method} {case.formatted_path} body={case.body!r}: {exc}"[:1500])
+            case.validate_response(response, transport_kwargs={"session": session, "base_url": live_server.url})
+            refusal = _refused_as_malformed(operation.definition.raw["operationId"], response)
+            if case.meta.generation.mode.is_positive and refusal:
+                raise AssertionError(f"positive data refused as {refusal}: {response.text}")
+        except (Exception, BaseExceptionGroup) as exc:  # failed checks: collect, to report every distinct problem
+            failures.append(f"{case.method} {case.formatted_path} body={case.body!r:.300}: {exc}"[:2000])
 
     common = {
         "max_examples": MAX_EXAMPLES,
@@ -109,23 +215,71 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(live_server,
         "deadline": None,
         "suppress_health_check": list(HealthCheck),
     }
-
-    @settings(**common)
-    @given(case=operation.as_strategy(schemathesis.GenerationMode.POSITIVE))
-    def positive(case: schemathesis.Case) -> None:
-        run(case, [])
-
-    @settings(**common)
-    @given(case=operation.as_strategy(schemathesis.GenerationMode.NEGATIVE))
-    def negative(case: schemathesis.Case) -> None:
-        run(case, [negative_data_rejection])
-
-    positive()
-    try:
-        negative()
-    except Unsatisfiable:  # nothing to negate (no parameters, no body, no signature): ping
-        assert not {"parameters", "requestBody"} & set(operation.definition.raw), path
+    for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+        try:
+            settings(**common)(given(case=operation.as_strategy(mode))(run))()
+        except Unsatisfiable:  # nothing to negate (no parameters, no body, no credentials): ping
+            assert mode is schemathesis.GenerationMode.NEGATIVE and not operation.definition.raw.get("security"), path
     assert not failures, "\n\n".join(sorted(set(failures))[:10])
+
+
+@pytest.mark.e2e
+def test_stateful_workflows_follow_the_links(live_server, terminal, institution, staff_session, settings):
+    """The links of /api/schema/ drive schemathesis's state machine through the terminal's workflow (register →
+    heartbeat → push → search → detail → export), the console's export and the sandbox's challenge → query, with the
+    same checks. A registration gets a fresh activation code and its own key, and the calls after it are signed as
+    that new terminal; a push sends real result documents (random ones would only test the per-item rejection)."""
+    settings.REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR = settings.REGISTRATION_ATTEMPTS_PER_INSTITUTION_PER_HOUR = 10**6
+    schema, session = load_schema(live_server, terminal, staff_session)
+    signer = session.auth
+    failures: list[str] = []
+    followed: set[str] = set()
+    calls: list[str] = []
+
+    class Workflows(schema.as_state_machine()):
+        def before_call(self, case: schemathesis.Case) -> None:
+            operation_id = case.operation.definition.raw["operationId"]
+            if operation_id == "devices_register" and case.meta.generation.mode.is_positive:
+                self.new_key = signing.generate_device_key()
+                code, _ = do_issue_activation_code(institution)
+                case.body = registration_body(institution, code, self.new_key, device_name=f"端末{code[-4:]}")
+            elif operation_id == "results_batch" and case.meta.generation.mode.is_positive:
+                case.body = {"results": [factories.batch_item() for _ in range(2)]}
+
+        def after_call(self, response, case: schemathesis.Case) -> None:
+            operation_id = case.operation.definition.raw["operationId"]
+            followed.add(operation_id)
+            calls.append(operation_id)
+            if operation_id == "devices_register" and response.status_code == 201:
+                signer.key, signer.key_id = self.new_key, response.json()["device_id"]
+
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict:
+            return {"session": session, "base_url": live_server.url}
+
+        def validate_response(self, response, case: schemathesis.Case, additional_checks=None, **kwargs) -> None:
+            try:
+                case.validate_response(response, transport_kwargs=kwargs)
+                refusal = _refused_as_malformed(case.operation.definition.raw["operationId"], response)
+                if case.meta.generation.mode.is_positive and refusal:
+                    raise AssertionError(f"positive data refused as {refusal}: {response.text}")
+            except (Exception, BaseExceptionGroup) as exc:
+                failures.append(f"{case.method} {case.formatted_path} body={case.body!r:.300}: {exc}"[:2000])
+
+    Workflows.run(settings=settings_for_stateful(STATEFUL_SCENARIOS))
+    assert not failures, "\n\n".join(sorted(set(failures))[:10])
+    print(f"stateful run: {len(calls)} calls, operations {sorted(followed)}")
+    assert {"devices_register", "devices_me_heartbeat", "results_batch", "results_list", "results_detail"} <= followed
+
+
+def settings_for_stateful(scenarios: int) -> settings:
+    return settings(
+        max_examples=scenarios,
+        stateful_step_count=8,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
 
 
 def _documented_codes(schema: dict, path: str) -> dict[str, set[str]]:
@@ -138,8 +292,14 @@ def _documented_codes(schema: dict, path: str) -> dict[str, set[str]]:
 
 
 SIGNED = {
-    "401": {"signature_required", "unknown_device", "bad_signature", "clock_skew", "replayed_request",
-            "bad_content_digest"},
+    "401": {
+        "signature_required",
+        "unknown_device",
+        "bad_signature",
+        "clock_skew",
+        "replayed_request",
+        "bad_content_digest",
+    },
     "403": {"device_retired", "device_deregistered"},
 }
 BODY = {"400": {"validation_error", "malformed_request"}, "415": {"unsupported_media_type"}}
@@ -157,11 +317,17 @@ EXPECTED_ERRORS: dict[str, dict[str, set[str]]] = {
     "/api/v1/devices/me/deregister": {**SIGNED, "413": {"payload_too_large"}},
     "/api/v1/devices/me/heartbeat": {**SIGNED, **BODY, "413": {"payload_too_large"}},
     "/api/v1/accounts/login": {
-        **SIGNED, **BODY, "401": SIGNED["401"] | {"invalid_credentials"}, "413": {"payload_too_large"},
+        **SIGNED,
+        **BODY,
+        "401": SIGNED["401"] | {"invalid_credentials"},
+        "413": {"payload_too_large"},
         "423": {"account_locked"},
     },
     "/api/v1/accounts/password": {
-        **SIGNED, **BODY, "401": SIGNED["401"] | {"invalid_credentials"}, "413": {"payload_too_large"},
+        **SIGNED,
+        **BODY,
+        "401": SIGNED["401"] | {"invalid_credentials"},
+        "413": {"payload_too_large"},
         "423": {"account_locked"},
     },
 }

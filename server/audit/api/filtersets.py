@@ -62,7 +62,7 @@ def _date(params: Any, field: str) -> datetime.date | None:
     if not value:
         return None
     try:
-        return parsing.iso_date(value)
+        return parsing.clamp_date(parsing.iso_date(value))
     except ValueError:
         raise _invalid(field, "日付はYYYY-MM-DDの形式で入力してください。") from None
 

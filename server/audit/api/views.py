@@ -65,7 +65,9 @@ class AuditEventListView(StaffAPIView):
         summary="Console: query the audit trail of the institution, newest first",
         parameters=[
             *FILTER_PARAMETERS,
-            OpenApiParameter("page_size", int, description=f"default 50, max {MAX_PAGE_SIZE}"),
+            OpenApiParameter(
+                "page_size", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}, description="default 50"
+            ),
             OpenApiParameter("cursor", str, description="opaque; `next` of the previous page"),
         ],
         responses={

@@ -2,19 +2,24 @@ from typing import Any
 
 from rest_framework import serializers
 
+from server.common.serializers import NOT_BLANK, StrictSerializer
 from server.devices.models import Device
 
 
-class RegisterDeviceSerializer(serializers.Serializer):
+class RegisterDeviceSerializer(StrictSerializer):
     institution_code = serializers.RegexField(
         r"^[0-9]{10}$", error_messages={"invalid": "機関コードは10桁の数字で入力してください。"}
     )
-    account_id = serializers.CharField(max_length=64)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+    account_id = serializers.RegexField(NOT_BLANK, max_length=64)  # a pattern so that the schema says "not blank"
+    password = serializers.CharField(
+        min_length=1, max_length=128, trim_whitespace=False, style={"input_type": "password"}
+    )
     activation_code = serializers.RegexField(
         r"^[0-9]{12}$", error_messages={"invalid": "アクティベーションコードは12桁の数字で入力してください。"}
     )
-    public_key = serializers.CharField(max_length=100, help_text="raw 32-byte Ed25519 public key, standard base64")
+    public_key = serializers.RegexField(
+        NOT_BLANK, max_length=100, help_text="raw 32-byte Ed25519 public key, standard base64"
+    )
     device_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     os = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     app_version = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
@@ -40,7 +45,7 @@ class DeviceMeResponseSerializer(DeviceMeSerializer):
     server_time = serializers.DateTimeField()
 
 
-class HeartbeatSerializer(serializers.Serializer):
+class HeartbeatSerializer(StrictSerializer):
     app_version = serializers.CharField(max_length=40, required=False, allow_blank=True)
     reader_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
@@ -52,8 +57,8 @@ def plain_heartbeat_data(data: Any) -> dict[str, str] | None:
     Accepted here only what the serializer passes unchanged: strings already trimmed, within max_length, without
     NUL or surrogate characters (tests/server/test_heartbeat.py compares both on generated bodies).
     """
-    if type(data) is not dict:
-        return None
+    if type(data) is not dict or not data.keys() <= HeartbeatSerializer._declared_fields.keys():
+        return None  # unknown keys: the serializer names them
     validated = {}
     for name, field in HeartbeatSerializer._declared_fields.items():
         if name not in data:

@@ -1,10 +1,12 @@
 from rest_framework import serializers
 
+from server.common.serializers import NOT_BLANK, StrictSerializer
 
-class ChangePasswordSerializer(serializers.Serializer):
-    account_id = serializers.CharField(max_length=64)
-    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+class ChangePasswordSerializer(StrictSerializer):
+    account_id = serializers.RegexField(NOT_BLANK, max_length=64)  # a pattern so that the schema says "not blank"
+    current_password = serializers.CharField(min_length=1, max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(min_length=1, max_length=128, trim_whitespace=False)
 
 
 class PasswordChangedSerializer(serializers.Serializer):
@@ -13,9 +15,9 @@ class PasswordChangedSerializer(serializers.Serializer):
     server_time = serializers.DateTimeField()
 
 
-class LoginSerializer(serializers.Serializer):
-    account_id = serializers.CharField(max_length=64)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+class LoginSerializer(StrictSerializer):
+    account_id = serializers.RegexField(NOT_BLANK, max_length=64)
+    password = serializers.CharField(min_length=1, max_length=128, trim_whitespace=False)
 
 
 class LoggedInSerializer(serializers.Serializer):

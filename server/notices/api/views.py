@@ -25,6 +25,7 @@ from server.notices.api.serializers import (
     release_fields,
 )
 from server.notices.filtersets import (
+    FLAG_VALUES,
     MAX_NOTICES,
     check_app_release,
     notice_for_device,
@@ -39,7 +40,9 @@ class NoticeListView(DeviceAPIView):
     @extend_schema(
         operation_id="notices_list",
         summary="Notices of the device's institution and global ones inside their window, newest first",
-        parameters=[OpenApiParameter("unread", str, enum=["1", "0"], description="1: only unread on this device")],
+        parameters=[
+            OpenApiParameter("unread", str, enum=FLAG_VALUES, description="1 (or true, yes, on): only unread ones")
+        ],
         responses={200: NoticeListSerializer, 400: error_response("validation_error"), **SIGNED_ERRORS},
     )
     def get(self, request: Request) -> Response:

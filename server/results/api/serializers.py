@@ -1,22 +1,32 @@
 from rest_framework import serializers
 
+from server.common.serializers import StrictSerializer
 from server.results.actions import MAX_BATCH
 from server.results.models import CheckResult
 
 
 class BatchItemSerializer(serializers.Serializer):
-    """Documentation shape of one item; items are checked one by one in the action, not here."""
+    """Documentation shape of one item. Items are judged one by one in the action, never here: any JSON value is
+    taken, and one that cannot be stored is answered ``rejected`` with its code (``invalid_item``, ``invalid_id``,
+    ``invalid_checked_at``, ``schema_violation``, ``conflict``) while the rest of the batch is stored — a bad item
+    never blocks the good ones behind it. So the schema gives neither the item nor its fields a type: a wrong one
+    is not a malformed request."""
 
-    id = serializers.UUIDField(help_text="made by the terminal")
-    checked_at = serializers.DateTimeField()
+    id = serializers.JSONField(required=False, help_text="UUID made by the terminal (rejected `invalid_id` if not)")
+    checked_at = serializers.JSONField(
+        required=False,
+        help_text="ISO 8601 with an offset, a possible time (rejected `invalid_checked_at` if not)",
+    )
     result = serializers.JSONField(
-        help_text="qualification result document (contracts/qualification_result.schema.json)"
+        required=False,
+        help_text="qualification result document (contracts/qualification_result.schema.json; rejected "
+        "`schema_violation` if not)",
     )
 
 
-class BatchRequestSerializer(serializers.Serializer):
+class BatchRequestSerializer(StrictSerializer):
     results = serializers.ListField(
-        child=serializers.JSONField(),
+        child=serializers.JSONField(allow_null=True),  # a null item is rejected `invalid_item`, like any other
         min_length=1,
         max_length=MAX_BATCH,
         error_messages={
@@ -27,8 +37,8 @@ class BatchRequestSerializer(serializers.Serializer):
     )
 
 
-class BatchRequestDocSerializer(serializers.Serializer):
-    results = BatchItemSerializer(many=True, min_length=1, max_length=MAX_BATCH)
+class BatchRequestDocSerializer(StrictSerializer):
+    results = serializers.ListField(child=BatchItemSerializer(), min_length=1, max_length=MAX_BATCH)
 
 
 class ItemErrorSerializer(serializers.Serializer):
@@ -90,7 +100,7 @@ class ResultPageSerializer(serializers.Serializer):
     server_time = serializers.DateTimeField()
 
 
-class ExportRequestSerializer(serializers.Serializer):
+class ExportRequestSerializer(StrictSerializer):
     scope = serializers.ChoiceField(choices=["device", "institution"], required=False, default="device")
     date_from = serializers.DateField(required=False, help_text="≥ the 1st of the previous month (JST)")
     date_to = serializers.DateField(required=False, help_text="≤ today (JST)")

@@ -21,6 +21,7 @@ from server.common.csvfile import csv_bytes_response
 from server.common.errors import ApiError
 from server.common.jst import JST
 from server.common.schema import SIGNED_ERRORS, error_response, with_server_time
+from server.common.serializers import StrictSerializer
 from server.common.staff_api import StaffAPIView
 from server.devices.api.base import DeviceAPIView
 from server.results.actions import do_store_results
@@ -69,7 +70,7 @@ class ResultListView(DeviceAPIView):
             OpenApiParameter("scope", str, enum=["device", "institution"], description="default device"),
             OpenApiParameter("date_from", OpenApiTypes.DATE, description="≥ the 1st of the previous month (JST)"),
             OpenApiParameter("date_to", OpenApiTypes.DATE, description="≤ today (JST); default period: last 30 days"),
-            OpenApiParameter("page_size", int, description="default 8, max 100"),
+            OpenApiParameter("page_size", {"type": "integer", "minimum": 1, "maximum": 100}, description="default 8"),
             OpenApiParameter("cursor", str, description="opaque; from first/previous/next/last of a previous page"),
         ],
         responses={
@@ -111,7 +112,9 @@ class ResultDetailView(DeviceAPIView):
             )
         ],
         responses={
-            200: ResultDetailResponseSerializer,
+            (200, "application/json"): ResultDetailResponseSerializer,
+            (200, "application/xml"): OpenApiTypes.STR,
+            (200, "application/fhir+json"): OpenApiTypes.OBJECT,
             400: error_response("validation_error"),
             404: error_response("not_found"),
             **SIGNED_ERRORS,
@@ -245,9 +248,9 @@ class ResultExportDownloadView(DeviceAPIView):
         return _download(request, _export_of(self.device.institution_id, export_id))
 
 
-class ConsoleExportRequestSerializer(serializers.Serializer):
-    date_from = serializers.DateField(validators=[parsing.date_in_range])
-    date_to = serializers.DateField(validators=[parsing.date_in_range])
+class ConsoleExportRequestSerializer(StrictSerializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
 
 
 class ConsoleResultExportCreateView(StaffAPIView):
@@ -264,7 +267,8 @@ class ConsoleResultExportCreateView(StaffAPIView):
     def post(self, request: Request) -> Response:
         serializer = ConsoleExportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        date_from, date_to = serializer.validated_data["date_from"], serializer.validated_data["date_to"]
+        date_from = parsing.clamp_date(serializer.validated_data["date_from"])
+        date_to = parsing.clamp_date(serializer.validated_data["date_to"])
         if date_from > date_to:
             raise ApiError(
                 "validation_error",
