@@ -27,6 +27,7 @@ urlpatterns = [
 ]
 
 # Japanese error pages in the console's style; JSON envelopes under /api/ and /sandbox/ (admin_ui/errors.py).
+handler400 = "server.common.errors.bad_request"
 handler403 = "admin_ui.errors.permission_denied"
 handler404 = "admin_ui.errors.page_not_found"
 handler500 = "admin_ui.errors.server_error"

@@ -10,8 +10,9 @@ import logging
 from typing import Any
 
 from django.db import OperationalError as DatabaseUnavailable
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from redis.exceptions import ConnectionError as RedisUnavailable
 from redis.exceptions import TimeoutError as RedisTimeout
@@ -106,6 +107,16 @@ def _flat_fields(errors: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 NOT_FOUND_MESSAGE = "対象が見つかりません。"
+API_PREFIXES = ("/api/", "/sandbox/")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400: a request Django refuses before any view (a Host not in ALLOWED_HOSTS, a malformed multipart
+    body) — the JSON envelope under /api/ and /sandbox/, Django's own page elsewhere."""
+    if request.path.startswith(API_PREFIXES):
+        body = error_body("bad_request", "リクエストの形式が正しくありません。")
+        return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
+    return defaults.bad_request(request, exception)
 
 
 @csrf_exempt

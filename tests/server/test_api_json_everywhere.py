@@ -140,6 +140,16 @@ def test_every_wrong_method_answers_405_method_not_allowed_as_json(path, view, t
         assert set(response["Allow"].replace(" ", "").split(",")) >= allowed, response["Allow"]
 
 
+@pytest.mark.parametrize("path", ["/api/v1/ping", "/api/v1/devices/me", "/sandbox/onshi/v1/challenges"])
+def test_a_host_not_allowed_answers_400_as_json(api_client, path):
+    assert_envelope(api_client.get(path, SERVER_NAME="clinic.invalid"), 400, "bad_request")
+
+
+def test_a_host_not_allowed_elsewhere_keeps_djangos_page(api_client):
+    response = api_client.get("/console/login/", SERVER_NAME="clinic.invalid")
+    assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 @pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/"])
 def test_the_schema_and_docs_pages_refuse_other_methods_as_json(api_client, path, method):
