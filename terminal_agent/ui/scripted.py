@@ -95,6 +95,22 @@ def press_digits(keypad: Any, digits: str) -> None:
         click(keypad.digit_buttons[digit])
 
 
+def pass_startup_screens(window: MainWindow, timeout: float) -> None:
+    """After login the start checks may show バージョン更新 and the unread お知らせ (T14, T04): close them as staff would."""
+    startup_screens = (window.version_update, window.notice_list)
+    while True:
+        screen = wait_until(
+            lambda: window.current_screen() in (window.methods, *startup_screens) and window.current_screen(),
+            timeout, "認証方法選択",
+        )
+        if screen is window.methods:
+            return
+        if not screen.close_button.isVisibleTo(screen):
+            raise ScriptError("this app version is no longer supported: update it first (バージョン更新)")
+        click(screen.close_button)
+        wait_until(lambda: window.current_screen() is not screen, timeout, "the next start-up screen")  # noqa: B023
+
+
 def run_scripted_pin_check(
     core: TerminalCore,
     *,
@@ -130,7 +146,7 @@ def run_scripted_pin_check(
         answer_dialog(window, "OK", timeout)
     if window.current_screen() is window.login:
         press_digits(window.login.keypad, passcode)
-    wait_until(lambda: window.current_screen() is window.methods, timeout, "認証方法選択")
+    pass_startup_screens(window, timeout)
 
     if Method.PIN not in window.methods.method_buttons:
         core.set_visual_check(False)  # T11: the 暗証番号 button replaces 目視
