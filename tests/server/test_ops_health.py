@@ -13,7 +13,9 @@ import httpx
 import pytest
 from django.db import connection
 
+from contracts.signing import DeviceSignatureAuth
 from tests.processes import ROOT, closed_port_url, database_url, gunicorn, production_env
+from tests.server import factories
 
 
 @pytest.fixture
@@ -21,8 +23,12 @@ def server_env(transactional_db):
     return production_env(DATABASE_URL=database_url(connection.settings_dict["NAME"]))
 
 
-def test_health_readiness_and_metrics_answer_under_production_settings(server_env, celery_worker_process, terminal):
-    with gunicorn(server_env) as url:
+def test_health_readiness_and_metrics_answer_under_production_settings(
+    server_env, celery_worker_process, terminal, tmp_path
+):
+    # As deployed: several gunicorn workers adding up their samples through PROMETHEUS_MULTIPROC_DIR.
+    env = {**server_env, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus")}
+    with gunicorn(env, workers=2) as url:
         health = httpx.get(url + "/healthz")
         assert health.status_code == 200 and health.json()["status"] == "ok"
         assert health.json()["version"] == httpx.get(url + "/api/v1/version").json()["version"]
@@ -31,11 +37,16 @@ def test_health_readiness_and_metrics_answer_under_production_settings(server_en
         assert ready.status_code == 200, ready.text
         assert ready.json()["checks"] == {"database": "ok", "migrations": "ok", "redis": "ok", "celery": "ok"}
 
-        httpx.get(url + "/api/v1/devices/me")  # unsigned: refused with signature_required
+        for _ in range(6):  # unsigned, each on a new connection (so on either worker): signature_required
+            assert httpx.get(url + "/api/v1/devices/me").status_code == 401
+        auth = DeviceSignatureAuth(terminal.key, terminal.device_id)
+        pushed = httpx.post(url + "/api/v1/results/batch", json={"results": [factories.batch_item()]}, auth=auth)
+        assert pushed.status_code == 200, pushed.text
         text = httpx.get(url + "/metrics").text
     assert 'myna_http_requests_total{method="GET",route="readyz",status="200"} 1.0' in text
-    assert 'myna_signed_call_refusals_total{code="signature_required"} 1.0' in text
+    assert 'myna_signed_call_refusals_total{code="signature_required"} 6.0' in text  # both workers, added up
     assert "myna_http_request_duration_seconds_bucket" in text
+    assert "myna_sync_batches_total 1.0" in text and 'myna_sync_results_total{outcome="stored"} 1.0' in text
     assert 'myna_devices{state="online"}' in text and 'myna_devices{state="silent"}' in text
     assert 'myna_celery_queue_depth{queue="celery"}' in text
     # Every series the Grafana dashboard draws is one that /metrics declares.
