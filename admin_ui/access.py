@@ -7,6 +7,7 @@ docs/console.md; tests/admin_ui/test_permissions.py tries every console URL with
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +18,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
+from server.common.actor import Actor
 from server.institutions.models import StaffMembership
+from server.institutions.queries import membership_of
 
 ROLE_MANAGER = StaffMembership.ROLE_MANAGER  # result history, results, dashboard, audit trail
 ROLE_IT = StaffMembership.ROLE_IT  # devices, activation codes, app accounts, publishing
@@ -25,13 +28,6 @@ ROLE_ADMIN = StaffMembership.ROLE_ADMIN  # the institution's console users
 ROLE_LABELS = dict(StaffMembership.ROLE_CHOICES)
 FORBIDDEN = ("権限がありません", "この画面を表示または操作する権限がありません。必要な場合は医療機関の管理者にお問い合わせください。")
 SESSION_EXPIRED = "一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。"
-
-
-def membership_of(user: Any) -> StaffMembership | None:
-    """The user's StaffMembership, or None (anonymous users and users without one)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return None
-    return StaffMembership.objects.select_related("institution").filter(user=user).first()
 
 
 def home_url(membership: StaffMembership | None) -> str:
@@ -107,6 +103,11 @@ class StaffRequiredMixin(AccessMixin):
         # Pages show patient data: a shared reception PC must not keep them in its cache or back/forward history.
         add_never_cache_headers(response)
         return response
+
+    @cached_property
+    def actor(self) -> Actor:
+        """The signed-in console user, for every action and audit event of this request."""
+        return Actor.staff(self.request)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)  # type: ignore[misc]

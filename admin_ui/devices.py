@@ -102,7 +102,7 @@ class DeviceBulkRetireView(StaffRequiredMixin, View):
         if form.is_bound and form.is_valid():
             with transaction.atomic():
                 for device in devices:
-                    do_retire_device(device, by=request.user, reason=form.cleaned_data["reason"], request=request)
+                    do_retire_device(device, form.cleaned_data["reason"], actor=self.actor)
             names = "」「".join(d.name for d in devices)
             messages.success(request, f"{len(devices)}台の端末（「{names}」）を廃止しました。")
             return HttpResponseRedirect(reverse("console:devices"))
@@ -127,7 +127,7 @@ class ActivationCodeBulkRevokeView(StaffRequiredMixin, View):
             codes = ActivationCode.objects.select_for_update().filter(institution=self.institution, pk__in=ids)
             for code in codes:
                 if code.state == "valid":
-                    do_revoke_activation_code(code, by=request.user.get_username(), request=request)
+                    do_revoke_activation_code(code, actor=self.actor)
                     revoked += 1
         if revoked:
             messages.success(request, f"{revoked}件のアクティベーションコードを無効化しました。")

@@ -93,9 +93,7 @@ class ResultExportView(ExportMixin, FormView):
         export = do_request_export(
             self.institution,
             query,
-            actor_type="staff",
-            actor_id=self.request.user.get_username(),
-            request=self.request,
+            actor=self.actor,
             filters={"device": data.get("device") or "", "validity": data.get("validity") or ""},
             encoding=form.cleaned_data["encoding"],
         )
@@ -131,7 +129,7 @@ class ResultExportDownloadView(ExportMixin, View):
         export = self.own_export()
         if export.status != ResultExport.DONE or export.is_expired():
             raise Http404("not ready")
-        do_record_download(export, request=request, actor_type="staff", actor_id=request.user.get_username())
+        do_record_download(export, actor=self.actor)
         suffix = "_SJIS" if export.encoding == "cp932" else ""
         return csv_bytes_response(
             f"資格確認結果_{export.created_at.astimezone(JST):%Y%m%d%H%M}{suffix}.csv",

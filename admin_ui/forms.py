@@ -11,7 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.utils import timezone
 
-from admin_ui.access import membership_of
+from server.institutions.queries import membership_of
 
 SIGN_IN_FAILED = "ログインIDまたはパスワードが正しくありません。"
 TOO_MANY_ATTEMPTS = "ログインの試行回数が多すぎます。15分ほど待ってから再度お試しください。"

@@ -126,8 +126,7 @@ class NoticeCreateView(PublishingMixin, FormView):
                 institution=self.institution,
                 publish_from=data["publish_from"],
                 publish_until=data["publish_until"],
-                created_by=self.request.user.get_username(),
-                request=self.request,
+                actor=self.actor,
             )
         except ValidationError as error:
             _add_action_errors(form, error)
@@ -145,7 +144,7 @@ class NoticeEndView(PublishingMixin, View):
         if notice.state() == Notice.STATE_ENDED:
             messages.info(request, f"お知らせ「{notice.title}」はすでに公開を終了しています。")
         else:
-            do_end_notice(notice, ended_by=request.user.get_username(), request=request)
+            do_end_notice(notice, actor=self.actor)
             messages.success(request, f"お知らせ「{notice.title}」の掲載を終了しました。")
         return HttpResponseRedirect(reverse("console:notices"))
 
@@ -204,8 +203,7 @@ class DocumentCreateView(PublishingMixin, FormView):
                 version=data["version"],
                 title=data["title"],
                 body=data["body"],
-                created_by=self.request.user.get_username(),
-                request=self.request,
+                actor=self.actor,
             )
         except ValidationError as error:
             _add_action_errors(form, error)
@@ -247,8 +245,7 @@ class AppReleaseCreateView(PublishingMixin, FormView):
                 store_url=data["store_url"],
                 notes=data["notes"],
                 minimum_supported=data["minimum_supported"],
-                created_by=self.request.user.get_username(),
-                request=self.request,
+                actor=self.actor,
             )
         except ValidationError as error:
             _add_action_errors(form, error)

@@ -166,8 +166,7 @@ class StaffCreateView(StaffAdminMixin, FormView):
                 data["username"],
                 data["password"],
                 data["roles"],
-                by=self.request.user.get_username(),
-                request=self.request,
+                actor=self.actor,
             )
         except ValidationError as error:
             if "username" in error.error_dict:
@@ -204,7 +203,7 @@ class StaffEditView(StaffAdminMixin, FormView):
         if self.is_self(target) and ROLE_ADMIN not in roles:
             form.add_error("roles", "自分自身の「利用者管理」の役割は外せません。")
             return self.form_invalid(form)
-        do_set_staff_roles(target, roles, by=self.request.user.get_username(), request=self.request)
+        do_set_staff_roles(target, roles, actor=self.actor)
         labels = "・".join(ROLE_LABELS[role] for role in StaffMembership.ROLES if role in roles)
         messages.success(self.request, f"「{target.user.get_username()}」の役割を「{labels}」にしました。")
         return HttpResponseRedirect(reverse("console:staff"))
@@ -220,7 +219,7 @@ class StaffActiveView(StaffAdminMixin, View):
         if self.is_self(target):
             messages.error(request, "自分自身を無効にすることはできません。")
         else:
-            do_set_staff_active(target, active, by=request.user.get_username(), request=request)
+            do_set_staff_active(target, active, actor=self.actor)
             messages.success(request, f"「{name}」を{'有効' if active else '無効'}にしました。")
         return HttpResponseRedirect(reverse("console:staff"))
 
@@ -236,7 +235,7 @@ class StaffPasswordView(StaffAdminMixin, FormView):
         target = self.get_target()
         try:
             do_reset_staff_password(
-                target, form.cleaned_data["password"], by=self.request.user.get_username(), request=self.request
+                target, form.cleaned_data["password"], actor=self.actor
             )
         except ValidationError as error:
             _password_errors(form, error)
@@ -254,7 +253,7 @@ class StaffTotpResetView(StaffAdminMixin, View):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         target = self.get_target()
-        do_remove_staff_totp(target, by=request.user.get_username(), request=request)
+        do_remove_staff_totp(target, actor=self.actor)
         messages.success(request, f"「{target.user.get_username()}」の2段階認証をリセットしました。")
         return HttpResponseRedirect(reverse("console:staff"))
 
@@ -302,9 +301,9 @@ class TotpVerifyView(SecondFactorMixin, FormView):
         allowed, _ = device.verify_is_allowed()
         if allowed and device.verify_token(form.cleaned_data["token"]):
             otp_login(self.request, device)
-            record_event("console_otp_verified", request=self.request, institution=self.institution)
+            record_event("console_otp_verified", self.actor, institution=self.institution)
             return HttpResponseRedirect(_next_url(self.request, self.membership))
-        record_event("console_otp_failed", request=self.request, institution=self.institution)
+        record_event("console_otp_failed", self.actor, institution=self.institution)
         form.add_error(
             "token",
             "確認コードが正しくありません。" if allowed else "確認コードの誤りが続いたため、しばらく待ってから入力してください。",
@@ -353,7 +352,7 @@ class TotpSetupView(SecondFactorMixin, FormView):
         with transaction.atomic():
             device.confirmed = True
             device.save(update_fields=["confirmed"])
-            record_event("staff_totp_enabled", request=self.request, institution=self.institution)
+            record_event("staff_totp_enabled", self.actor, institution=self.institution)
         otp_login(self.request, device)
         messages.success(self.request, "2段階認証を設定しました。次回のログインから確認コードの入力が必要です。")
         return HttpResponseRedirect(home_url(self.membership))
@@ -374,7 +373,7 @@ class AccountSecurityView(StaffRequiredMixin, TemplateView):
         if settings.CONSOLE_REQUIRE_TOTP:
             messages.error(request, "この医療機関では2段階認証が必須のため、解除できません。")
         else:
-            do_remove_staff_totp(self.membership, by=request.user.get_username(), request=request)
+            do_remove_staff_totp(self.membership, actor=self.actor)
             messages.success(request, "2段階認証を解除しました。")
         return HttpResponseRedirect(reverse("console:account-security"))
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import FormView, TemplateView, View
 
-from admin_ui.access import ROLE_ADMIN, ROLE_IT, ROLE_MANAGER, StaffRequiredMixin, home_url, membership_of
+from admin_ui.access import ROLE_ADMIN, ROLE_IT, ROLE_MANAGER, StaffRequiredMixin, home_url
 from admin_ui.audit_details import describe, describe_text
 from admin_ui.dashboard import dashboard_context, parse_period
 from admin_ui.filters import filter_audit_events, filter_results
@@ -39,6 +39,7 @@ from admin_ui.sorting import parse_sort
 from admin_ui.templatetags.console import jst_datetime
 from server.audit.actions import record_event
 from server.audit.models import AuditEvent
+from server.common.actor import STAFF, Actor
 from server.common.csvfile import csv_streaming_response
 from server.devices.actions import (
     do_issue_activation_code,
@@ -49,6 +50,7 @@ from server.devices.actions import (
 from server.devices.models import ActivationCode, Device
 from server.institutions.actions import do_create_app_account, do_set_app_account_password, do_unlock_app_account
 from server.institutions.models import AppAccount
+from server.institutions.queries import membership_of
 from server.results.models import CheckResult
 
 RESULTS_PER_PAGE = 20
@@ -58,15 +60,7 @@ AUDIT_PER_PAGE = 50
 
 def _audit(view: StaffRequiredMixin, action: str, *, objects: list[str], detail: dict[str, Any]) -> None:
     """Which results were shown to which staff user (append-only audit trail)."""
-    record_event(
-        action,
-        request=view.request,
-        institution=view.institution,
-        actor_type="staff",
-        actor_id=view.request.user.get_username(),
-        objects=objects,
-        detail=detail,
-    )
+    record_event(action, view.actor, institution=view.institution, objects=objects, detail=detail)
 
 
 class ConsoleLoginView(auth_views.LoginView):
@@ -80,26 +74,14 @@ class ConsoleLoginView(auth_views.LoginView):
     def form_valid(self, form: ConsoleLoginForm) -> HttpResponse:
         response = super().form_valid(form)
         membership = membership_of(form.get_user())
-        record_event(
-            "console_login",
-            request=self.request,
-            institution=membership.institution,
-            actor_type="staff",
-            actor_id=form.get_user().get_username(),
-        )
+        record_event("console_login", Actor.staff(self.request), institution=membership.institution)
         return response
 
     def form_invalid(self, form: ConsoleLoginForm) -> HttpResponse:
         username = (form.data.get("username") or "").strip()
         if username:  # the ID that was tried, never the password
             codes = sorted({e.code for e in form.non_field_errors().as_data() if e.code})
-            record_event(
-                "console_login_failed",
-                request=self.request,
-                actor_type="staff",
-                actor_id=username,
-                detail={"reasons": codes},
-            )
+            record_event("console_login_failed", Actor.of_request(self.request, STAFF, username), detail={"reasons": codes})
         return super().form_invalid(form)
 
 
@@ -195,7 +177,7 @@ class DeviceRetireView(StaffRequiredMixin, FormView):
         if device.status != Device.STATUS_ACTIVE:
             messages.error(self.request, f"端末「{device.name}」はすでに利用中ではありません。")
             return HttpResponseRedirect(reverse("console:devices"))
-        do_retire_device(device, by=self.request.user, reason=form.cleaned_data["reason"], request=self.request)
+        do_retire_device(device, form.cleaned_data["reason"], actor=self.actor)
         messages.success(self.request, f"端末「{device.name}」を廃止しました。")
         return HttpResponseRedirect(reverse("console:devices"))
 
@@ -350,7 +332,7 @@ class DeviceRenameView(StaffRequiredMixin, FormView):
         old, new = device.name, form.cleaned_data["name"].strip()
         if new != old:
             try:
-                do_rename_device(device, new, by=self.request.user.get_username(), request=self.request)
+                do_rename_device(device, new, actor=self.actor)
             except ValidationError as error:
                 form.add_error("name", error.message_dict["name"])
                 return self.form_invalid(form)
@@ -392,8 +374,7 @@ class ActivationCodeIssueView(StaffRequiredMixin, FormView):
             code, issued = do_issue_activation_code(
                 self.institution,
                 device_name=form.cleaned_data["device_name"].strip() or None,
-                issued_by=self.request.user.get_username(),
-                request=self.request,
+                actor=self.actor,
             )
         except ValidationError as error:
             form.add_error("device_name", error.message_dict["device_name"])
@@ -414,7 +395,7 @@ class ActivationCodeRevokeView(StaffRequiredMixin, View):
             )
             revocable = code.state == "valid"
             if revocable:
-                do_revoke_activation_code(code, by=request.user.get_username(), request=request)
+                do_revoke_activation_code(code, actor=self.actor)
         if revocable:
             issued = jst_datetime(code.created_at)
             messages.success(request, f"{issued}に発行したアクティベーションコードを無効化しました。")
@@ -459,8 +440,7 @@ class AccountCreateView(StaffRequiredMixin, FormView):
                     self.institution,
                     account_id,
                     form.cleaned_data["password"],
-                    by=self.request.user.get_username(),
-                    request=self.request,
+                    actor=self.actor,
                 )
         except IntegrityError:  # created by someone else between the check and the insert
             form.add_error("account_id", "このIDは既に使われています。")
@@ -493,9 +473,7 @@ class AccountPasswordView(AccountMixin, FormView):
 
     def form_valid(self, form: ResetAccountPasswordForm) -> HttpResponse:
         account = self.get_account()
-        do_set_app_account_password(
-            account, form.cleaned_data["password"], by=self.request.user.get_username(), request=self.request
-        )
+        do_set_app_account_password(account, form.cleaned_data["password"], actor=self.actor)
         messages.success(
             self.request,
             f"アプリアカウント「{account.account_id}」のパスワードを再設定しました。新しいパスワードを利用者にお伝えください。",
@@ -509,7 +487,7 @@ class AccountUnlockView(AccountMixin, View):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         account = self.get_account()
         if account.is_locked() or account.failed_attempts:
-            do_unlock_app_account(account, by=request.user.get_username(), request=request)
+            do_unlock_app_account(account, actor=self.actor)
             messages.success(request, f"アプリアカウント「{account.account_id}」のロックを解除しました。")
         else:
             messages.info(request, f"アプリアカウント「{account.account_id}」はロックされていません。")

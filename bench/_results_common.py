@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlparse, urlunparse
 
+from server.common.actor import Actor
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 PYTHON = str(REPO / ".venv" / "bin" / "python") if (REPO / ".venv" / "bin" / "python").exists() else sys.executable
@@ -144,7 +146,7 @@ def create_institution_with_devices(devices: int) -> tuple[Any, list[tuple[Any, 
     from server.institutions.actions import do_create_institution
 
     body = f"13{random.randrange(10**7):07d}"
-    institution = do_create_institution(code=body + str(luhn_check_digit(body)), name="ベンチ整骨院")
+    institution = do_create_institution(code=body + str(luhn_check_digit(body)), name="ベンチ整骨院", actor=Actor.cli("bench"))
     terminals = []
     for index in range(devices):
         key = signing.generate_device_key()

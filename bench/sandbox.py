@@ -47,6 +47,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from server.common.actor import Actor
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -347,7 +349,7 @@ def prepare(env: dict[str, str], work: Path) -> ClientSetup:
     from server.sandbox.demo import seed_demo_roster
 
     call_command("migrate", verbosity=0)
-    institution = do_create_institution(code="1311000010", name="しかく整骨院")
+    institution = do_create_institution(code="1311000010", name="しかく整骨院", actor=Actor.cli("bench"))
     device_key = signing.generate_device_key()
     # Straight into the table: registration is rate-limited per institution in Redis, and is not what is measured.
     device = Device.objects.create(

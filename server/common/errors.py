@@ -36,6 +36,10 @@ class ApiError(exceptions.APIException):
         self.fields = fields or {}
 
 
+def payload_too_large() -> ApiError:
+    return ApiError("payload_too_large", "送信データが大きすぎます。件数を減らして再度お試しください。", 413)
+
+
 _GENERIC = {
     exceptions.ParseError: ("malformed_request", "リクエストの形式が正しくありません。"),
     exceptions.NotAuthenticated: ("not_authenticated", "認証が必要です。"),

@@ -47,6 +47,12 @@ SIGNED_ERRORS: dict[int, OpenApiResponse] = {
 }
 
 
+# Errors of any endpoint that reads a JSON body, documented next to the endpoint's own codes (S12).
+BODY_400_CODES = ("validation_error", "malformed_request")
+JSON_BODY_ERRORS: dict[int, OpenApiResponse] = {415: error_response("unsupported_media_type")}
+SIGNED_BODY_ERRORS: dict[int, OpenApiResponse] = {**JSON_BODY_ERRORS, 413: error_response("payload_too_large")}
+
+
 # Components that document the fields of an object without requiring an object: a batch item is judged by itself
 # (rejected ``invalid_item`` when it is not an object), never a malformed batch (server/results/api/serializers.py).
 UNTYPED_COMPONENTS = {"BatchItem"}

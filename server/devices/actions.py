@@ -20,6 +20,7 @@ from rest_framework.exceptions import Throttled
 
 from contracts import signing
 from server.audit.actions import record_event
+from server.common.actor import Actor
 from server.common.errors import ApiError
 from server.devices import ratelimit
 from server.devices.authentication import device_changed
@@ -78,8 +79,7 @@ def do_issue_activation_code(
     device_name: str | None = None,
     ttl: datetime.timedelta | int | None = None,
     *,
-    issued_by: str = "",
-    request: Any = None,
+    actor: Actor,
 ) -> tuple[str, ActivationCode]:
     """Issue a 12-digit single-use code; the plain code is returned once and never stored. ``ttl``: hours or a delta.
 
@@ -98,7 +98,7 @@ def do_issue_activation_code(
                     code_hash=hash_activation_code(code),
                     institution=institution,
                     device_name=device_name or "",
-                    created_by=issued_by,
+                    created_by=actor.id,
                     created_at=now,
                     expires_at=now + _ttl(ttl),
                 )
@@ -106,10 +106,8 @@ def do_issue_activation_code(
             continue
         record_event(
             "activation_code_issued",
-            request=request,
+            actor,
             institution=institution,
-            actor_type="staff" if issued_by else "cli",
-            actor_id=issued_by,
             objects=[f"activation_code:{obj.pk}"],
             detail={"expires_at": obj.expires_at.isoformat(), "device_name": obj.device_name},
         )
@@ -117,16 +115,14 @@ def do_issue_activation_code(
     raise RuntimeError("could not issue a unique activation code")
 
 
-def do_revoke_activation_code(code: ActivationCode, *, by: str = "", request: Any = None) -> ActivationCode:
+def do_revoke_activation_code(code: ActivationCode, *, actor: Actor) -> ActivationCode:
     if code.used_at is None and code.revoked_at is None:
         code.revoked_at = timezone.now()
         code.save(update_fields=["revoked_at"])
         record_event(
             "activation_code_revoked",
-            request=request,
+            actor,
             institution=code.institution,
-            actor_type="staff" if by else "system",
-            actor_id=by,
             objects=[f"activation_code:{code.pk}"],
         )
     return code
@@ -161,18 +157,14 @@ def _code_error(code: ActivationCode | None, institution: Institution, now: date
     return None
 
 
-def client_ip(request: Any) -> str:
-    return (getattr(request, "META", {}) or {}).get("REMOTE_ADDR") or "unknown"
-
-
-def check_registration_rate(registration: Registration, *, request: Any = None) -> None:
+def check_registration_rate(registration: Registration, *, actor: Actor) -> None:
     """Bound activation-code (and password) guessing: attempts per client IP, then per institution code, per hour.
 
     Raises Throttled (429 ``rate_limited`` with Retry-After). The first refusal of a window is audited, the rest
     are not, so that a flood cannot flood the audit trail too.
     """
     limits = (
-        ("register-ip", client_ip(request), settings.REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR),
+        ("register-ip", actor.ip or "unknown", settings.REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR),
         (
             "register-institution",
             registration.institution_code,
@@ -186,22 +178,21 @@ def check_registration_rate(registration: Registration, *, request: Any = None) 
         if hit.count == limit + 1:
             record_event(
                 "device_registration_rate_limited",
-                request=request,
+                actor,
                 institution=Institution.objects.filter(code=registration.institution_code).first(),
-                actor_type="account",
-                actor_id=registration.account_id[:150],
                 detail={"scope": scope, "limit_per_hour": limit, "institution_code": registration.institution_code},
             )
         raise Throttled(wait=hit.retry_after)
 
 
-def do_register_device(registration: Registration, *, request: Any = None) -> Device:
+def do_register_device(registration: Registration, *, actor: Actor) -> Device:
     """Register a terminal; raises ApiError with the contract's code, and then nothing has been created.
+    ``actor``: the app account of the registration (``Actor.as_account``).
 
     One transaction; the account and the code rows are locked (account first, always) so that two registrations
     racing for one code cannot both win. A wrong password is counted even though the call fails.
     """
-    check_registration_rate(registration, request=request)
+    check_registration_rate(registration, actor=actor)
     try:
         signing.load_public_key(registration.public_key)
     except ValueError:
@@ -222,7 +213,7 @@ def do_register_device(registration: Registration, *, request: Any = None) -> De
             if institution
             else None
         )
-        error = check_account_credentials(account, registration.password, request=request, now=now)
+        error = check_account_credentials(account, registration.password, actor=actor, now=now)
         if error is None:
             code = (
                 ActivationCode.objects.select_for_update()
@@ -249,11 +240,9 @@ def do_register_device(registration: Registration, *, request: Any = None) -> De
             code.save(update_fields=["used_at", "used_by_device"])
             record_event(
                 "device_registered",
-                request=request,
+                actor,
                 institution=institution,
                 device=device,
-                actor_type="account",
-                actor_id=account.account_id,
                 objects=[str(device.pk), f"activation_code:{code.pk}"],
                 detail={"device_name": device.name, "os": device.os, "app_version": device.app_version},
             )
@@ -261,10 +250,8 @@ def do_register_device(registration: Registration, *, request: Any = None) -> De
     # Outside the block: the failed-attempt counter above is committed, nothing else was written.
     record_event(
         "device_registration_refused",
-        request=request,
+        actor,
         institution=institution if account is not None else None,
-        actor_type="account",
-        actor_id=registration.account_id[:150],
         detail={"code": error.code, "institution_code": registration.institution_code[:20]},
     )
     raise error
@@ -281,7 +268,7 @@ def _create_device(institution: Institution, wanted_name: str, **fields: Any) ->
     raise RuntimeError("could not find a free device name")
 
 
-def do_deregister_device(device: Device, *, request: Any = None) -> Device:
+def do_deregister_device(device: Device, *, actor: Actor) -> Device:
     """The terminal leaves by itself (T12). The record stays; its calls get device_deregistered from now on."""
     with transaction.atomic():
         device = Device.objects.select_for_update().get(pk=device.pk)
@@ -290,36 +277,33 @@ def do_deregister_device(device: Device, *, request: Any = None) -> Device:
             device.deregistered_at = timezone.now()
             device.save(update_fields=["status", "deregistered_at"])
             device_changed(device.pk)  # refused from the very next call, in every worker
-            record_event("device_deregistered", request=request, device=device, objects=[str(device.pk)])
+            record_event("device_deregistered", actor, device=device, objects=[str(device.pk)])
     return device
 
 
-def do_retire_device(device: Device, by: Any, reason: str, *, request: Any = None) -> Device:
-    """Retirement from the console (A02) or the command line; ``by`` is a user or a username."""
-    username = getattr(by, "username", None) or str(by or "")
+def do_retire_device(device: Device, reason: str, *, actor: Actor) -> Device:
+    """Retirement from the console (A02) or the command line; ``actor.id`` is kept as who retired it."""
     with transaction.atomic():
         device = Device.objects.select_for_update().get(pk=device.pk)
         if device.status != Device.STATUS_RETIRED:
             device.status = Device.STATUS_RETIRED
             device.retired_at = timezone.now()
-            device.retired_by = username
+            device.retired_by = actor.id
             device.retired_reason = reason
             device.save(update_fields=["status", "retired_at", "retired_by", "retired_reason"])
             device_changed(device.pk)  # refused from the very next call, in every worker
             record_event(
                 "device_retired",
-                request=request,
+                actor,
                 institution=device.institution,
                 device=device,
-                actor_type="staff" if request is not None else "cli",
-                actor_id=username,
                 objects=[str(device.pk)],
                 detail={"reason": reason},
             )
     return device
 
 
-def do_rename_device(device: Device, name: str, *, by: str = "", request: Any = None) -> Device:
+def do_rename_device(device: Device, name: str, *, actor: Actor) -> Device:
     """Rename a device (A02); a name used by another device of the institution is a field error on ``name``."""
     old, name = device.name, name.strip()
     if device_name_taken(device.institution, name, exclude=device.pk):
@@ -334,11 +318,9 @@ def do_rename_device(device: Device, name: str, *, by: str = "", request: Any = 
     device_changed(device.pk)
     record_event(
         "device_renamed",
-        request=request,
+        actor,
         institution=device.institution,
         device=device,
-        actor_type="staff" if by else "system",
-        actor_id=by,
         objects=[str(device.pk)],
         detail={"from": old, "to": name},
     )
@@ -346,7 +328,7 @@ def do_rename_device(device: Device, name: str, *, by: str = "", request: Any = 
 
 
 def do_record_heartbeat(
-    device: Device, *, app_version: str | None = None, reader_name: str | None = None, request: Any = None
+    device: Device, *, app_version: str | None = None, reader_name: str | None = None, actor: Actor
 ) -> Device:
     """S04 heartbeat: the device is alive; keep its app version and reader name current (one UPDATE)."""
     now = timezone.now()
@@ -367,7 +349,7 @@ def do_record_heartbeat(
     if changes:
         record_event(
             "device_updated",
-            request=request,
+            actor,
             device=device,
             objects=[str(device.pk)],
             detail={field: {"from": getattr(device, field), "to": value} for field, value in changes.items()},
@@ -375,12 +357,12 @@ def do_record_heartbeat(
     for field, value in {"last_seen_at": now, "offline_since": None, **changes}.items():
         setattr(device, field, value)
     if was_offline:
-        record_event("device_online", request=request, device=device, objects=[str(device.pk)])
+        record_event("device_online", actor, device=device, objects=[str(device.pk)])
     return device
 
 
 def note_device_seen(
-    device: Device, *, request: Any = None, granularity: datetime.timedelta = LAST_SEEN_GRANULARITY
+    device: Device, *, actor: Actor, granularity: datetime.timedelta = LAST_SEEN_GRANULARITY
 ) -> None:
     """Any signed call: refresh last_seen_at at most once per ``granularity``; a device marked offline is back."""
     now = timezone.now()
@@ -392,14 +374,14 @@ def note_device_seen(
         device.last_seen_at, device.offline_since = now, None
         device_changed(device.pk)
         if back:
-            record_event("device_online", request=request, device=device, objects=[str(device.pk)])
+            record_event("device_online", actor, device=device, objects=[str(device.pk)])
     elif device.last_seen_at is None or now - device.last_seen_at > granularity:
         Device.objects.filter(pk=device.pk).update(last_seen_at=now)
         device.last_seen_at = now
         device_changed(device.pk)  # the other workers' cached rows would otherwise write last_seen_at again
 
 
-def do_mark_silent_devices_offline(now: datetime.datetime | None = None) -> list:
+def do_mark_silent_devices_offline(now: datetime.datetime | None = None, *, actor: Actor) -> list:
     """Mark active devices not heard from for DEVICE_OFFLINE_AFTER_MINUTES offline; returns their ids.
 
     ``offline_since`` is the last time the device was heard from. The UPDATE only touches rows still online and
@@ -423,6 +405,7 @@ def do_mark_silent_devices_offline(now: datetime.datetime | None = None) -> list
         for device in devices:
             record_event(
                 "device_offline",
+                actor,
                 device=device,
                 objects=[str(device.pk)],
                 detail={"last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None},

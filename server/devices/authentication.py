@@ -21,7 +21,8 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from contracts import signing
-from server.common.errors import ApiError
+from server.common.actor import Actor
+from server.common.errors import ApiError, payload_too_large
 from server.common.redis_scripts import KeptConnectionScript
 from server.devices.models import Device
 
@@ -47,19 +48,16 @@ SIGNATURE_HEADERS = ("Signature-Input", "Signature", "Content-Digest")
 _SIGNATURE_HEADER_KEYS = tuple((name, "HTTP_" + name.upper().replace("-", "_")) for name in SIGNATURE_HEADERS)
 
 
-def payload_too_large() -> ApiError:
-    return ApiError("payload_too_large", "送信データが大きすぎます。件数を減らして再度お試しください。", 413)
-
-
 def signature_error(code: str) -> ApiError:
     return ApiError(code, SIGNATURE_MESSAGES[code], 401)
 
 
 @dataclass(frozen=True)
 class DeviceUser:
-    """``request.user`` of a signed call: authenticated, and nothing else than its device."""
+    """``request.user`` of a signed call: authenticated, and nothing else than its device (``actor`` for audit)."""
 
     device: Device
+    actor: Actor
     is_authenticated: bool = True
     is_anonymous: bool = False
     is_staff: bool = False
@@ -282,11 +280,11 @@ class DeviceSignatureAuthentication(BaseAuthentication):
         from server.devices.actions import note_device_seen  # here: actions imports the institutions app
 
         # Only a device in service is "seen": a retired or deregistered one is refused by IsActiveDevice, and a
-        # refused call must not move its 最終接続日時 (A02). The Django request, not DRF's (whose request.user would
-        # run this authentication again).
+        # refused call must not move its 最終接続日時 (A02).
+        actor = Actor.device(request, device.pk)
         if device.status == Device.STATUS_ACTIVE:
-            note_device_seen(device, request=request._request)
-        return DeviceUser(device), device
+            note_device_seen(device, actor=actor)
+        return DeviceUser(device, actor), device
 
     def authenticate_header(self, request: Request) -> str:
         return 'Signature realm="myna-clinic"'

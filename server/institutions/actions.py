@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from contracts.account_password import password_rule_errors  # the T09 rule, shared with the terminal
 from contracts.checkdigits import is_valid_institution_code
 from server.audit.actions import record_event
+from server.common.actor import Actor
 from server.common.errors import ApiError
 from server.common.jst import format_jst
 from server.institutions.models import LOCKOUT, MAX_FAILED_ATTEMPTS, AppAccount, Institution, StaffMembership
@@ -26,7 +28,7 @@ def validate_account_password(password: str) -> None:
         raise ValidationError(errors, code="password_rule")
 
 
-def do_create_institution(code: str, name: str) -> Institution:
+def do_create_institution(code: str, name: str, *, actor: Actor) -> Institution:
     if not is_valid_institution_code(code):
         raise ValidationError(
             "機関コードは検証番号付きの10桁の数字で入力してください。", code="invalid_institution_code"
@@ -34,14 +36,14 @@ def do_create_institution(code: str, name: str) -> Institution:
     if not name.strip():
         raise ValidationError("医療機関名を入力してください。", code="required")
     institution = Institution.objects.create(code=code, name=name.strip())
-    record_event("institution_created", institution=institution, actor_type="cli", objects=[institution.code])
+    record_event("institution_created", actor, institution=institution, objects=[institution.code])
     return institution
 
 
 def do_create_app_account(
-    institution: Institution, account_id: str, password: str, *, by: str = "", request: Any = None
+    institution: Institution, account_id: str, password: str, *, actor: Actor
 ) -> AppAccount:
-    """Create an app account (command line, or the console's A04 with ``by`` = the staff username)."""
+    """Create an app account (command line, or the console's A04)."""
     validate_account_password(password)
     if not account_id or len(account_id) > 64:
         raise ValidationError("IDは1〜64文字で入力してください。", code="invalid_account_id")
@@ -50,49 +52,33 @@ def do_create_app_account(
     account = AppAccount(institution=institution, account_id=account_id)
     account.set_password(password)
     account.save()
-    record_event(
-        "app_account_created",
-        request=request,
-        institution=institution,
-        actor_type="staff" if by else "cli",
-        actor_id=by,
-        objects=[account_id],
-    )
+    record_event("app_account_created", actor, institution=institution, objects=[account_id])
     return account
 
 
 @transaction.atomic
-def do_set_app_account_password(account: AppAccount, password: str, *, by: str = "", request=None) -> AppAccount:
+def do_set_app_account_password(account: AppAccount, password: str, *, actor: Actor) -> AppAccount:
     """Set a new password (console reset, A04, or T09 change); also lifts a lockout."""
     validate_account_password(password)
     account.set_password(password)
     account.failed_attempts = 0
     account.locked_until = None
     account.save(update_fields=["password", "password_changed_at", "failed_attempts", "locked_until"])
-    record_event(
-        "app_account_password_set",
-        request=request,
-        institution=account.institution,
-        actor_id=by,
-        actor_type="staff" if by else "system",
-        objects=[account.account_id],
-    )
+    record_event("app_account_password_set", actor, institution=account.institution, objects=[account.account_id])
     return account
 
 
-def do_unlock_app_account(account: AppAccount, *, by: str = "", request=None) -> AppAccount:
-    """IT lifts a lockout (console A04 with ``request``, or the unlock_app_account command)."""
+def do_unlock_app_account(account: AppAccount, *, actor: Actor) -> AppAccount:
+    """IT lifts a lockout (console A04, or the unlock_app_account command)."""
     was_locked_until = account.locked_until
     account.failed_attempts = 0
     account.locked_until = None
     account.save(update_fields=["failed_attempts", "locked_until"])
     record_event(
         "app_account_unlocked",
-        request=request,
+        actor,
         institution=account.institution,
         detail={"locked_until": was_locked_until.isoformat() if was_locked_until else None},
-        actor_type="staff" if request is not None else "cli",
-        actor_id=by,
         objects=[account.account_id],
     )
     return account
@@ -108,26 +94,19 @@ def _role_list(roles: str | Iterable[str]) -> list[str]:
     return [role for role in StaffMembership.ROLES if role in roles]
 
 
-def _staff_actor(by: str, request: Any) -> dict[str, Any]:
-    return {"request": request, "actor_type": "staff" if by else "cli", "actor_id": by}
-
-
 def do_create_staff_user(
     institution: Institution,
     username: str,
     password: str,
     roles: str | Iterable[str],
     *,
-    by: str = "",
-    request: Any = None,
+    actor: Actor,
 ):
     """A console user bound to one institution with one or more roles (A01); Django's password validators apply.
 
-    From the command line (``by`` empty) or by the institution's 利用者管理 in the console (A01).
+    From the command line or by the institution's 利用者管理 in the console (A01).
     """
     role_list = _role_list(roles)
-    from django.contrib.auth.password_validation import validate_password
-
     user_model = get_user_model()
     user = user_model(username=username)
     errors: dict[str, list[ValidationError]] = {}
@@ -143,17 +122,11 @@ def do_create_staff_user(
         user.set_password(password)
         user.save()
         StaffMembership.objects.create(user=user, institution=institution, **StaffMembership.role_fields(role_list))
-        record_event(
-            "staff_user_created",
-            institution=institution,
-            objects=[username],
-            detail={"roles": role_list},
-            **_staff_actor(by, request),
-        )
+        record_event("staff_user_created", actor, institution=institution, objects=[username], detail={"roles": role_list})
     return user
 
 
-def do_set_staff_roles(membership: StaffMembership, roles: Iterable[str], *, by: str = "", request: Any = None):
+def do_set_staff_roles(membership: StaffMembership, roles: Iterable[str], *, actor: Actor):
     """Change a console user's roles (A01); audited with the roles before and after."""
     role_list = _role_list(roles)
     before = list(membership.roles)
@@ -165,15 +138,15 @@ def do_set_staff_roles(membership: StaffMembership, roles: Iterable[str], *, by:
         membership.save(update_fields=list(StaffMembership.role_fields(role_list)))
         record_event(
             "staff_user_roles_changed",
+            actor,
             institution=membership.institution,
             objects=[membership.user.get_username()],
             detail={"from": before, "to": role_list},
-            **_staff_actor(by, request),
         )
     return membership
 
 
-def do_set_staff_active(membership: StaffMembership, active: bool, *, by: str = "", request: Any = None):
+def do_set_staff_active(membership: StaffMembership, active: bool, *, actor: Actor):
     """Deactivate (or reactivate) a console user. A deactivated user's sessions end at their next request."""
     user = membership.user
     if user.is_active == active:
@@ -183,17 +156,15 @@ def do_set_staff_active(membership: StaffMembership, active: bool, *, by: str = 
         user.save(update_fields=["is_active"])
         record_event(
             "staff_user_activated" if active else "staff_user_deactivated",
+            actor,
             institution=membership.institution,
             objects=[user.get_username()],
-            **_staff_actor(by, request),
         )
     return membership
 
 
-def do_reset_staff_password(membership: StaffMembership, password: str, *, by: str = "", request: Any = None):
+def do_reset_staff_password(membership: StaffMembership, password: str, *, actor: Actor):
     """Set a new password for a console user; their other sessions end (Django's session hash changes)."""
-    from django.contrib.auth.password_validation import validate_password
-
     user = membership.user
     validate_password(password, user)
     with transaction.atomic():
@@ -201,25 +172,23 @@ def do_reset_staff_password(membership: StaffMembership, password: str, *, by: s
         user.save(update_fields=["password"])
         record_event(
             "staff_user_password_reset",
+            actor,
             institution=membership.institution,
             objects=[user.get_username()],
-            **_staff_actor(by, request),
         )
     return membership
 
 
-def do_remove_staff_totp(membership: StaffMembership, *, by: str = "", request: Any = None):
+def do_remove_staff_totp(membership: StaffMembership, *, actor: Actor):
     """Remove a console user's TOTP devices (lost phone, or turned off where optional); audited when one existed."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     with transaction.atomic():
         deleted, _ = TOTPDevice.objects.filter(user=membership.user).delete()
         if deleted:
             record_event(
                 "staff_totp_removed",
+                actor,
                 institution=membership.institution,
                 objects=[membership.user.get_username()],
-                **_staff_actor(by, request),
             )
     return membership
 
@@ -237,12 +206,13 @@ def invalid_credentials() -> ApiError:
 
 
 def check_account_credentials(
-    account: AppAccount | None, raw_password: str, *, request: Any = None, now: datetime.datetime | None = None
+    account: AppAccount | None, raw_password: str, *, actor: Actor, now: datetime.datetime | None = None
 ) -> ApiError | None:
     """Check an app account's password with the S05 lockout: 5 failures lock it for 30 minutes.
 
     Call inside a transaction with the account row locked (select_for_update) and do not roll it back on failure:
     the failed-attempt counter and its audit event must stay written. Returns the error to raise, or None.
+    ``actor``: the request acting as the account that was tried (``Actor.as_account``).
     """
     now = now or timezone.now()
     if account is None:
@@ -264,10 +234,8 @@ def check_account_credentials(
     account.save(update_fields=["failed_attempts", "locked_until"])
     record_event(
         "app_account_locked" if locked else "app_account_login_failed",
-        request=request,
+        actor,
         institution=account.institution,
-        actor_type="account",
-        actor_id=account.account_id,
         objects=[account.account_id],
         detail={"failed_attempts": account.failed_attempts},
     )
@@ -277,12 +245,12 @@ def check_account_credentials(
 
 
 def do_change_app_account_password(
-    institution: Institution, account_id: str, current_password: str, new_password: str, *, request: Any = None
+    institution: Institution, account_id: str, current_password: str, new_password: str, *, actor: Actor
 ) -> AppAccount:
     """T09 アカウントパスワード設定 from a terminal: the current password (with lockout), then the T09 rule."""
     with transaction.atomic():
         account = AppAccount.objects.select_for_update().filter(institution=institution, account_id=account_id).first()
-        error = check_account_credentials(account, current_password, request=request)
+        error = check_account_credentials(account, current_password, actor=actor)
         if error is None:
             rule_errors = password_rule_errors(new_password)
             if rule_errors:
@@ -297,31 +265,17 @@ def do_change_app_account_password(
         if error is None:
             account.set_password(new_password)
             account.save(update_fields=["password", "password_changed_at"])
-            record_event(
-                "app_account_password_changed",
-                request=request,
-                institution=institution,
-                actor_type="account",
-                actor_id=account.account_id,
-                objects=[account.account_id],
-            )
+            record_event("app_account_password_changed", actor, institution=institution, objects=[account.account_id])
             return account
     raise error
 
 
-def do_login_app_account(institution: Institution, account_id: str, password: str, *, request: Any = None) -> AppAccount:
+def do_login_app_account(institution: Institution, account_id: str, password: str, *, actor: Actor) -> AppAccount:
     """T13 システムログイン on a registered terminal: the institution's account ID + password, under the lockout."""
     with transaction.atomic():
         account = AppAccount.objects.select_for_update().filter(institution=institution, account_id=account_id).first()
-        error = check_account_credentials(account, password, request=request)
+        error = check_account_credentials(account, password, actor=actor)
         if error is None:
-            record_event(
-                "app_account_login",
-                request=request,
-                institution=institution,
-                actor_type="account",
-                actor_id=account.account_id,
-                objects=[account.account_id],
-            )
+            record_event("app_account_login", actor, institution=institution, objects=[account.account_id])
             return account
     raise error

@@ -7,7 +7,6 @@ with Japanese messages, so that the console's forms and the management commands 
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -15,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from server.audit.actions import record_event
+from server.common.actor import Actor
 from server.devices.models import Device
 from server.institutions.models import Institution
 from server.notices.models import AppRelease, Document, Notice, NoticeRead, parse_version
@@ -41,13 +41,6 @@ def _check_title(value: str, errors: dict[str, list[str]]) -> None:
         errors.setdefault("title", []).append(f"タイトルは{TITLE_MAX}文字以内で入力してください。")
 
 
-def _actor(created_by: str, request: Any) -> dict[str, Any]:
-    """Console views pass their request (record_event finds the staff user); commands name themselves."""
-    if request is not None:
-        return {"request": request}
-    return {"actor_type": "system", "actor_id": created_by}
-
-
 def do_publish_notice(
     *,
     title: str,
@@ -56,8 +49,7 @@ def do_publish_notice(
     institution: Institution | None = None,
     publish_from: datetime.datetime | None = None,
     publish_until: datetime.datetime | None = None,
-    created_by: str = "",
-    request: Any = None,
+    actor: Actor,
 ) -> Notice:
     """Publish a お知らせ for one institution (or every institution when ``institution`` is None)."""
     title, body, url = title.strip(), body.strip(), url.strip()
@@ -79,10 +71,11 @@ def do_publish_notice(
             institution=institution,
             publish_from=publish_from,
             publish_until=publish_until,
-            created_by=created_by,
+            created_by=actor.id,
         )
         record_event(
             "notice_published",
+            actor,
             institution=institution,
             objects=[notice.pk],
             detail={
@@ -91,12 +84,11 @@ def do_publish_notice(
                 "publish_from": publish_from.isoformat(),
                 "publish_until": publish_until.isoformat() if publish_until else None,
             },
-            **_actor(created_by, request),
         )
     return notice
 
 
-def do_end_notice(notice: Notice, *, ended_by: str = "", request: Any = None) -> Notice:
+def do_end_notice(notice: Notice, *, actor: Actor) -> Notice:
     """End a notice's publication now. A notice not yet started gets a window in the past, so it never shows.
 
     A notice that has already ended is left as it is (its recorded end stays true).
@@ -109,7 +101,7 @@ def do_end_notice(notice: Notice, *, ended_by: str = "", request: Any = None) ->
     notice.publish_until = now
     with transaction.atomic():
         notice.save(update_fields=["publish_from", "publish_until"])
-        record_event("notice_ended", institution=notice.institution, objects=[notice.pk], **_actor(ended_by, request))
+        record_event("notice_ended", actor, institution=notice.institution, objects=[notice.pk])
     return notice
 
 
@@ -129,8 +121,7 @@ def do_publish_document(
     title: str,
     body: str,
     published_at: datetime.datetime | None = None,
-    created_by: str = "",
-    request: Any = None,
+    actor: Actor,
 ) -> Document:
     """Publish a new version of 利用規約 / 個人情報の取り扱い / ライセンス; the latest published one becomes current."""
     version, title, body = version.strip(), title.strip(), body.strip()
@@ -155,13 +146,13 @@ def do_publish_document(
             title=title,
             body=body,
             published_at=published_at or timezone.now(),
-            created_by=created_by,
+            created_by=actor.id,
         )
         record_event(
             "document_published",
+            actor,
             objects=[document.pk],
             detail={"kind": kind, "version": version, "published_at": document.published_at.isoformat()},
-            **_actor(created_by, request),
         )
     return document
 
@@ -173,8 +164,7 @@ def do_publish_app_release(
     notes: str = "",
     minimum_supported: bool = False,
     published_at: datetime.datetime | None = None,
-    created_by: str = "",
-    request: Any = None,
+    actor: Actor,
 ) -> AppRelease:
     """Publish an app version with its store page. ``minimum_supported``: older terminals must update (T14)."""
     version, store_url = version.strip(), store_url.strip()
@@ -194,13 +184,13 @@ def do_publish_app_release(
             notes=notes.strip(),
             minimum_supported=minimum_supported,
             published_at=published_at or timezone.now(),
-            created_by=created_by,
+            created_by=actor.id,
         )
         record_event(
             "app_release_published",
+            actor,
             objects=[release.pk],
             detail={"version": version, "store_url": store_url, "minimum_supported": minimum_supported},
-            **_actor(created_by, request),
         )
     return release
 
@@ -240,7 +230,7 @@ DEFAULT_DOCUMENTS: dict[str, tuple[str, str]] = {
 DEFAULT_DOCUMENT_VERSION = "1.0"
 
 
-def seed_default_documents() -> list[Document]:
+def seed_default_documents(*, actor: Actor) -> list[Document]:
     """Publish version 1.0 of each document kind that has none yet (idempotent); returns the documents created."""
     created = []
     for kind, (title, body) in DEFAULT_DOCUMENTS.items():
@@ -248,7 +238,7 @@ def seed_default_documents() -> list[Document]:
             continue
         created.append(
             do_publish_document(
-                kind=kind, version=DEFAULT_DOCUMENT_VERSION, title=title, body=body, created_by="seed_default_documents"
+                kind=kind, version=DEFAULT_DOCUMENT_VERSION, title=title, body=body, actor=actor
             )
         )
     return created

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -17,9 +18,13 @@ from contracts.display import is_valid_qualification
 from contracts.result_schema import result_errors
 from server.audit.actions import record_event
 from server.common import parsing
+from server.common.actor import Actor
+from server.common.jst import JST
 from server.devices.models import Device
+from server.institutions.models import Institution
 from server.ops.metrics import count_sync_batch
-from server.results.models import CheckResult
+from server.results import crypto
+from server.results.models import CheckResult, ResultExport
 
 MAX_BATCH = 500
 
@@ -125,7 +130,7 @@ def _insert_new(rows: list[CheckResult]) -> set[uuid.UUID]:
         return {r[0] if isinstance(r[0], uuid.UUID) else uuid.UUID(str(r[0])) for r in cursor.fetchall()}
 
 
-def do_store_results(device: Device, items: list[Any], *, request: Any = None) -> list[ItemOutcome]:
+def do_store_results(device: Device, items: list[Any], *, actor: Actor) -> list[ItemOutcome]:
     """Store a batch; each item is stored, duplicate (same id and content) or rejected. Nothing is ever overwritten.
 
     New rows go in with one multi-row INSERT ... ON CONFLICT DO NOTHING, so a retry or a concurrent sync of the same
@@ -168,7 +173,7 @@ def do_store_results(device: Device, items: list[Any], *, request: Any = None) -
     count_sync_batch(counts)
     record_event(
         "results_synced",
-        request=request,
+        actor,
         device=device,
         objects=stored_ids,
         detail={
@@ -188,8 +193,6 @@ def do_reencrypt_results(to_key_id: str, *, batch_size: int = 1000, after: uuid.
     Returns (rows changed, last id seen or None when done). Each batch commits on its own, and a row already under
     the new key is never touched again, so an interrupted run simply resumes where it left off.
     """
-    from server.results import crypto
-
     crypto.encrypt_document({}, "probe", to_key_id)  # fail before touching anything when the key is missing
     qs = CheckResult.objects.exclude(key_id=to_key_id).order_by("id")
     if after is not None:
@@ -205,9 +208,6 @@ def do_reencrypt_results(to_key_id: str, *, batch_size: int = 1000, after: uuid.
 
 def do_reencrypt_exports(to_key_id: str) -> int:
     """Export files still on the server (they live an hour at most) move to the new key too."""
-    from server.results import crypto
-    from server.results.models import ResultExport
-
     changed = 0
     pending = ResultExport.objects.exclude(key_id=to_key_id).exclude(content_encrypted=None)
     for export in pending.only("id", "key_id", "content_encrypted").iterator():
@@ -225,10 +225,6 @@ def do_reencrypt_exports(to_key_id: str) -> int:
 
 def retention_cutoff(now: datetime.datetime | None = None, months: int | None = None) -> datetime.datetime:
     """The first instant that is kept: the same day and time ``months`` months ago (end-of-month clamped)."""
-    from django.conf import settings
-
-    from server.common.jst import JST
-
     months = settings.RESULT_RETENTION_MONTHS if months is None else months
     now = (now or timezone.now()).astimezone(JST)
     month_index = now.year * 12 + (now.month - 1) - months
@@ -238,11 +234,11 @@ def retention_cutoff(now: datetime.datetime | None = None, months: int | None = 
     return now.replace(year=year, month=month, day=day)
 
 
-def do_purge_expired_results(*, now: datetime.datetime | None = None, batch_size: int = 5000) -> int:
+def do_purge_expired_results(
+    *, actor: Actor, now: datetime.datetime | None = None, batch_size: int = 5000
+) -> int:
     """Delete results checked before the retention cutoff, institution by institution (on the search index) and in
     batches, each its own transaction. Idempotent."""
-    from server.institutions.models import Institution
-
     cutoff = retention_cutoff(now)
     table = connection.ops.quote_name(CheckResult._meta.db_table)
     # Rows another transaction holds (a concurrent purge) are skipped, not waited for; SQLite has no row locks.
@@ -262,5 +258,5 @@ def do_purge_expired_results(*, now: datetime.datetime | None = None, batch_size
                 break
     if total:
         # Counts and the cutoff only: a purge can remove millions of rows.
-        record_event("results_purged", detail={"deleted": total, "cutoff": cutoff.isoformat()})
+        record_event("results_purged", actor, detail={"deleted": total, "cutoff": cutoff.isoformat()})
     return total

@@ -22,8 +22,10 @@ from django.utils import timezone
 from contracts import display
 from contracts.display import IDENTITY_VERIFICATION
 from server.audit.actions import record_event
+from server.common.actor import Actor
 from server.common.csvfile import ENCODINGS, EncodingReport, csv_lines
 from server.common.jst import JST
+from server.common.tasks import queue_after_commit
 from server.results import crypto
 from server.results.filtersets import ResultQuery
 from server.results.models import CheckResult, ResultExport
@@ -153,9 +155,7 @@ def do_request_export(
     query: ResultQuery,
     *,
     device: Any = None,
-    actor_type: str = "device",
-    actor_id: str = "",
-    request: Any = None,
+    actor: Actor,
     filters: dict[str, str] | None = None,
     encoding: str = "utf-8",
 ) -> ResultExport:
@@ -163,8 +163,6 @@ def do_request_export(
 
     ``filters``: the console's terminal (``device``) and ``validity`` on top of the period; ``encoding``: ``utf-8``
     (with a BOM) or ``cp932`` (Shift_JIS)."""
-    from server.results.tasks import build_export
-
     if encoding not in ENCODINGS:
         raise ValueError(f"unknown CSV encoding {encoding!r}")
     filters = {k: str(v) for k, v in (filters or {}).items() if k in ("device", "validity") and v}
@@ -174,20 +172,17 @@ def do_request_export(
         heartbeat_at=timezone.now(),
         institution=institution,
         device=device,
-        requested_by_type=actor_type,
-        requested_by_id=actor_id or (str(device.pk) if device is not None else ""),
+        requested_by_type=actor.kind,
+        requested_by_id=actor.id,
         scope=query.scope,
         date_from=query.date_from,
         date_to=query.date_to,
     )
     record_event(
         "results_export_requested",
-        request=request,
+        actor,
         institution=institution,
         device=device,
-        # A terminal is named by record_event from the device; a console user passes their own type and id.
-        actor_type="system" if actor_type == "device" else actor_type,
-        actor_id="" if actor_type == "device" else actor_id,
         objects=[str(export.pk)],
         detail={
             "scope": query.scope,
@@ -197,7 +192,7 @@ def do_request_export(
             "encoding": encoding,
         },
     )
-    transaction.on_commit(lambda: build_export.delay(str(export.pk)))
+    queue_after_commit("results.build_export", str(export.pk))
     return export
 
 
@@ -312,8 +307,6 @@ def do_recover_stuck_exports(now: datetime.datetime | None = None) -> dict[str, 
     worker was killed mid-build, or the queue lost the message (Redis restarted without its data). Each is queued
     again (a redelivered original finds it claimed or done), or after MAX_BUILD_ATTEMPTS builds failed with the
     reason. Idempotent; rows another recovery holds are skipped."""
-    from server.results.tasks import build_export
-
     now = now or timezone.now()
     cutoff = now - _stuck_after()
     silent = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at=None)
@@ -331,8 +324,7 @@ def do_recover_stuck_exports(now: datetime.datetime | None = None) -> dict[str, 
                 logger.warning("result export %s failed after %d interrupted builds", export.pk, export.attempts)
                 continue
             ResultExport.objects.filter(pk=export.pk).update(status=ResultExport.PENDING, heartbeat_at=now)
-            export_id = str(export.pk)
-            transaction.on_commit(lambda export_id=export_id: build_export.delay(export_id))
+            queue_after_commit("results.build_export", str(export.pk))
             counts["requeued"] += 1
             logger.warning("result export %s was %s without progress: queued again", export.pk, export.status)
     return counts
@@ -355,14 +347,12 @@ def export_content(export: ResultExport) -> bytes:
     return crypto.decrypt_bytes(export.content_encrypted, f"export:{export.pk}", export.key_id)
 
 
-def do_record_download(export: ResultExport, *, request: Any = None, actor_type: str = "system", actor_id: str = "") -> None:
+def do_record_download(export: ResultExport, *, actor: Actor) -> None:
     """Which results left the server, to whom (S09)."""
     record_event(
         "results_exported",
-        request=request,
+        actor,
         institution=export.institution,
-        actor_type=actor_type,
-        actor_id=actor_id,
         objects=export.result_ids,
         detail={"export": str(export.pk), "rows": len(export.result_ids), "scope": export.scope},
     )

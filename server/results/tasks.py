@@ -13,6 +13,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from server.common.actor import Actor
+from server.results.actions import do_purge_expired_results
+from server.results.exports import do_build_export, do_cleanup_exports, do_fail_export
+
 logger = logging.getLogger(__name__)
 
 RETRYABLE = (OperationalError, InterfaceError)
@@ -29,17 +33,13 @@ TASK_OPTIONS = {
 @shared_task(name="results.purge_expired", **TASK_OPTIONS)
 def purge_expired() -> int:
     """Delete results older than RESULT_RETENTION_MONTHS (default 13)."""
-    from server.results.actions import do_purge_expired_results
-
-    deleted = do_purge_expired_results()
+    deleted = do_purge_expired_results(actor=Actor.system("results.purge_expired"))
     logger.info("retention purge deleted %d results", deleted)
     return deleted
 
 
 @shared_task(name="results.build_export", bind=True, **TASK_OPTIONS)
 def build_export(self, export_id: str) -> str:
-    from server.results.exports import do_build_export, do_fail_export
-
     try:
         return do_build_export(export_id, task_id=self.request.id or "")
     except RETRYABLE:
@@ -58,8 +58,6 @@ def build_export(self, export_id: str) -> str:
 
 @shared_task(name="results.cleanup_exports", **TASK_OPTIONS)
 def cleanup_exports() -> int:
-    from server.results.exports import do_cleanup_exports
-
     return do_cleanup_exports()
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from server.common.tasks import queue_after_commit
 from server.sandbox.ca import fingerprint, get_ca
 from server.sandbox.models import CardCertificate, InsuredPerson, RegistrationRequest
 
@@ -72,13 +73,9 @@ def registration_delay_seconds() -> int:
 @transaction.atomic
 def do_request_registration(person: InsuredPerson, *, device_id: str | None = None) -> RegistrationRequest:
     """Start a 保険証利用登録: the person becomes 処理中 and the Celery task finishes it after the countdown."""
-    from server.sandbox.tasks import complete_registration
-
     request = RegistrationRequest.objects.create(person=person, device_id=device_id)
     do_set_registration(person, InsuredPerson.Registration.PROCESSING)
-    transaction.on_commit(
-        lambda: complete_registration.apply_async((str(request.pk),), countdown=registration_delay_seconds())
-    )
+    queue_after_commit("sandbox.complete_registration", str(request.pk), countdown=registration_delay_seconds())
     return request
 
 
@@ -89,8 +86,6 @@ REGISTRATION_STUCK_SECONDS = 120
 def do_recover_stuck_registrations(now: dt.datetime | None = None) -> int:
     """Queue the completion of registrations again whose task never ran (issue 15 point 2); the task is idempotent,
     so a late original delivery finds the registration finished. Returns how many were queued."""
-    from server.sandbox.tasks import complete_registration
-
     cutoff = (now or timezone.now()) - dt.timedelta(seconds=registration_delay_seconds() + REGISTRATION_STUCK_SECONDS)
     stuck = [
         str(pk)
@@ -99,7 +94,7 @@ def do_recover_stuck_registrations(now: dt.datetime | None = None) -> int:
         ).values_list("pk", flat=True)
     ]
     for request_id in stuck:
-        complete_registration.delay(request_id)
+        queue_after_commit("sandbox.complete_registration", request_id)
     return len(stuck)
 
 

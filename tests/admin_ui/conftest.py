@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from contracts.display import is_valid_qualification
 from contracts.result_schema import validate_result
+from server.common.actor import Actor
 
 # Playwright's sync API runs an asyncio loop in this thread; Django's ORM would otherwise refuse to run (live_server
 # fixtures and test setup share the thread).
@@ -180,7 +181,7 @@ def make_account() -> Callable[..., Any]:
     from server.institutions.actions import do_create_app_account
 
     def make(institution: Any, account_id: str, **fields: Any) -> Any:
-        account = do_create_app_account(institution, account_id, ACCOUNT_PASSWORD)
+        account = do_create_app_account(institution, account_id, ACCOUNT_PASSWORD, actor=Actor.cli("pytest"))
         if fields:
             for name, value in fields.items():
                 setattr(account, name, value)

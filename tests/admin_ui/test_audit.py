@@ -16,10 +16,9 @@ pytestmark = pytest.mark.django_db
 def event(action: str, *, institution, device=None, actor_type="staff", actor_id="it", at=None, **extra):
     from server.audit.actions import record_event
     from server.audit.models import AuditEvent
+    from server.common.actor import Actor
 
-    made = record_event(
-        action, institution=institution, device=device, actor_type=actor_type, actor_id=actor_id, **extra
-    )
+    made = record_event(action, Actor(actor_type, actor_id), institution=institution, device=device, **extra)
     if at is not None:  # back-dating goes around save(): the model refuses updates, as it should
         AuditEvent.objects.filter(pk=made.pk).update(occurred_at=at)
         made = AuditEvent.objects.get(pk=made.pk)

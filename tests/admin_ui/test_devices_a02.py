@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from contracts import signing
 from server.audit.models import AuditEvent
+from server.common.actor import Actor
 from server.devices.actions import do_issue_activation_code, do_retire_device
 from server.devices.models import ActivationCode, Device
 from server.institutions.actions import do_create_app_account
@@ -25,13 +26,13 @@ NAME_TAKEN = "この端末名は既に使われています。ほかの端末と
 
 @pytest.fixture
 def account(clinic):
-    return do_create_app_account(clinic, "clinic-admin", ACCOUNT_PASSWORD)
+    return do_create_app_account(clinic, "clinic-admin", ACCOUNT_PASSWORD, actor=Actor.cli("pytest"))
 
 
 def register_as(clinic, host_name: str, *, preset: str | None = None) -> Terminal:
     """A terminal registering with its host name as the proposed name, with a code issued with ``preset``."""
     key = signing.generate_device_key()
-    code, _ = do_issue_activation_code(clinic, device_name=preset)
+    code, _ = do_issue_activation_code(clinic, device_name=preset, actor=Actor.cli("pytest"))
     client = APIClient()
     response = client.post(
         "/api/v1/devices/register", registration_body(clinic, code, key, device_name=host_name), format="json"
@@ -56,7 +57,7 @@ def test_a_preset_name_already_in_use_is_a_field_error(client, it_staff, clinic,
     assert response.context["form"].errors["device_name"] == [NAME_TAKEN]
     assert not ActivationCode.objects.exists()
     # A valid code's preset name is reserved too, and the command line says so as well.
-    do_issue_activation_code(clinic, device_name="受付2")
+    do_issue_activation_code(clinic, device_name="受付2", actor=Actor.cli("pytest"))
     response = client.post(reverse("console:activation-code-issue"), {"device_name": "受付2"})
     assert response.context["form"].errors["device_name"] == [NAME_TAKEN]
     with pytest.raises(CommandError, match="既に使われています"):
@@ -66,7 +67,7 @@ def test_a_preset_name_already_in_use_is_a_field_error(client, it_staff, clinic,
 def test_a_refused_call_never_updates_last_seen(clinic, account):
     terminal = register_as(clinic, "vm", preset="受付1")
     device = Device.objects.get(pk=terminal.device_id)
-    do_retire_device(device, "it", "紛失")
+    do_retire_device(device, "紛失", actor=Actor.cli("pytest"))
     long_ago = timezone.now() - dt.timedelta(days=3)
     Device.objects.filter(pk=device.pk).update(last_seen_at=long_ago)
     from server.devices.authentication import device_changed
@@ -85,7 +86,7 @@ def test_device_page_shows_history_and_result_count(client, it_staff, manager, c
     device = Device.objects.get(pk=terminal.device_id)
     make_result(device, "資格 太郎", "シカク タロウ")
     make_result(device, "資格 花子", "シカク ハナコ")
-    do_retire_device(device, "it", "故障のため交換", request=None)
+    do_retire_device(device, "故障のため交換", actor=Actor.cli("it"))
 
     client.force_login(it_staff)
     response = client.get(reverse("console:device-detail", args=[device.pk]))
@@ -148,9 +149,9 @@ def test_bulk_retire_with_one_confirmation(client, it_staff, clinic, make_device
 
 
 def test_bulk_revoke_of_codes(client, it_staff, clinic, other_clinic):
-    _, first = do_issue_activation_code(clinic)
-    _, second = do_issue_activation_code(clinic)
-    _, foreign = do_issue_activation_code(other_clinic)
+    _, first = do_issue_activation_code(clinic, actor=Actor.cli("pytest"))
+    _, second = do_issue_activation_code(clinic, actor=Actor.cli("pytest"))
+    _, foreign = do_issue_activation_code(other_clinic, actor=Actor.cli("pytest"))
     client.force_login(it_staff)
     response = client.post(
         reverse("console:activation-codes-revoke"), {"code": [first.pk, second.pk, foreign.pk]}, follow=True

@@ -52,17 +52,18 @@ def test_it_issues_a_code_shown_once_in_groups_of_four(client, it_staff, clinic)
 
 
 def test_code_list_shows_each_state_and_only_own_institution(client, it_staff, clinic, other_clinic, make_device):
+    from server.common.actor import Actor
     from server.devices.actions import do_issue_activation_code, do_revoke_activation_code
 
-    _, valid = do_issue_activation_code(clinic, "有効のコード")
-    _, used = do_issue_activation_code(clinic, "使用のコード")
+    _, valid = do_issue_activation_code(clinic, "有効のコード", actor=Actor.cli("pytest"))
+    _, used = do_issue_activation_code(clinic, "使用のコード", actor=Actor.cli("pytest"))
     used.used_at = timezone.now()
     used.used_by_device = make_device(clinic, "受付9")
     used.save()
-    _, expired = do_issue_activation_code(clinic, "期限のコード", ttl=dt.timedelta(seconds=-1))
-    _, revoked = do_issue_activation_code(clinic, "無効のコード")
-    do_revoke_activation_code(revoked)
-    do_issue_activation_code(other_clinic, "よそのコード")
+    _, expired = do_issue_activation_code(clinic, "期限のコード", ttl=dt.timedelta(seconds=-1), actor=Actor.cli("pytest"))
+    _, revoked = do_issue_activation_code(clinic, "無効のコード", actor=Actor.cli("pytest"))
+    do_revoke_activation_code(revoked, actor=Actor.cli("pytest"))
+    do_issue_activation_code(other_clinic, "よそのコード", actor=Actor.cli("pytest"))
 
     client.force_login(it_staff)
     response = client.get(reverse("console:activation-codes"))
@@ -85,9 +86,10 @@ def test_code_list_shows_each_state_and_only_own_institution(client, it_staff, c
 
 def test_it_revokes_a_valid_code_and_it_is_audited(client, it_staff, clinic):
     from server.audit.models import AuditEvent
+    from server.common.actor import Actor
     from server.devices.actions import do_issue_activation_code
 
-    _, code = do_issue_activation_code(clinic, "受付3")
+    _, code = do_issue_activation_code(clinic, "受付3", actor=Actor.cli("pytest"))
     client.force_login(it_staff)
     url = reverse("console:activation-code-revoke", args=[code.pk])
     assert client.get(url).status_code == 405  # a link cannot revoke
@@ -104,10 +106,11 @@ def test_it_revokes_a_valid_code_and_it_is_audited(client, it_staff, clinic):
 
 
 def test_manager_can_neither_issue_nor_list_nor_revoke(client, manager, clinic):
+    from server.common.actor import Actor
     from server.devices.actions import do_issue_activation_code
     from server.devices.models import ActivationCode
 
-    _, code = do_issue_activation_code(clinic, "受付3")
+    _, code = do_issue_activation_code(clinic, "受付3", actor=Actor.cli("pytest"))
     client.force_login(manager)
     devices = client.get(reverse("console:devices")).content.decode()
     assert "アクティベーションコードを発行" not in devices and "名前を変更" not in devices
@@ -121,9 +124,10 @@ def test_manager_can_neither_issue_nor_list_nor_revoke(client, manager, clinic):
 
 
 def test_it_cannot_revoke_another_institutions_code(client, it_staff, other_clinic):
+    from server.common.actor import Actor
     from server.devices.actions import do_issue_activation_code
 
-    _, code = do_issue_activation_code(other_clinic, "よその端末")
+    _, code = do_issue_activation_code(other_clinic, "よその端末", actor=Actor.cli("pytest"))
     client.force_login(it_staff)
     assert client.post(reverse("console:activation-code-revoke", args=[code.pk])).status_code == 404
     code.refresh_from_db()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 from rest_framework.test import APIClient
 
+from server.common.actor import Actor
 from tests.admin_ui.conftest import PASSWORD
 from tests.admin_ui.test_browser import CHROMIUM, CHROMIUM_ARGS
 
@@ -113,14 +114,14 @@ def test_every_page_fits_at_1366_and_390(
         make_device(clinic, "受付1", last_seen_at=timezone.now() - dt.timedelta(hours=5)),
         make_device(clinic, "診"),
     ]
-    do_retire_device(devices[2], "all", "故障のため交換（画面割れ）")
+    do_retire_device(devices[2], "故障のため交換（画面割れ）", actor=Actor.cli("pytest"))
     result = make_result(devices[0], "長谷川 ひとみ", "ハセガワ ヒトミ")
     make_result(devices[1], "資格 太郎", "シカク タロウ", validity="2")
-    do_issue_activation_code(clinic, device_name="受付3")
+    do_issue_activation_code(clinic, device_name="受付3", actor=Actor.cli("pytest"))
     make_account(clinic, "clinic-admin")
-    do_publish_notice(title="年末年始の受付について", body="12月29日から1月3日まで休診します。" * 3, institution=clinic)
-    do_publish_document(kind="terms", version="1.0", title="利用規約", body="本文")
-    do_publish_app_release(version="1.2.0", store_url="https://apps.example.invalid/myna/store/page", minimum_supported=True)
+    do_publish_notice(title="年末年始の受付について", body="12月29日から1月3日まで休診します。" * 3, institution=clinic, actor=Actor.cli("pytest"))
+    do_publish_document(kind="terms", version="1.0", title="利用規約", body="本文", actor=Actor.cli("pytest"))
+    do_publish_app_release(version="1.2.0", store_url="https://apps.example.invalid/myna/store/page", minimum_supported=True, actor=Actor.cli("pytest"))
     record_event(
         "device_updated",
         institution=clinic,
@@ -175,7 +176,7 @@ def test_it_publishes_a_notice_and_a_minimum_version_the_terminal_api_serves(
     from tests.server.conftest import PASSWORD as ACCOUNT_PASSWORD
     from tests.server.conftest import register
 
-    do_create_app_account(clinic, "clinic-admin", ACCOUNT_PASSWORD)
+    do_create_app_account(clinic, "clinic-admin", ACCOUNT_PASSWORD, actor=Actor.cli("pytest"))
     terminal = register(APIClient(), clinic)
     result = make_result(make_device(clinic, "受付2"), "資格 太郎", "シカク タロウ")
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from admin_ui import urls as console_urls
 from server.audit.models import AuditEvent
+from server.common.actor import Actor
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,7 @@ def objects(clinic, make_device, make_result, make_account, make_staff):
     from server.results.filtersets import ResultQuery
 
     device = make_device(clinic, "受付1")
-    _, code = do_issue_activation_code(clinic)
+    _, code = do_issue_activation_code(clinic, actor=Actor.cli("pytest"))
     colleague = make_staff("colleague", clinic, "manager")
     today = timezone.localdate()
     export = do_request_export(
@@ -66,7 +67,7 @@ def objects(clinic, make_device, make_result, make_account, make_staff):
         "code_id": code.pk,
         "account_pk": make_account(clinic, "clinic-admin").pk,
         "result_id": make_result(device, "資格 太郎", "シカク タロウ").pk,
-        "notice_id": do_publish_notice(title="お知らせ", body="本文", institution=clinic).pk,
+        "notice_id": do_publish_notice(title="お知らせ", body="本文", institution=clinic, actor=Actor.cli("pytest")).pk,
         "membership_id": StaffMembership.objects.get(user=colleague).pk,
     }
 

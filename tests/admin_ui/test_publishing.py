@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from server.audit.models import AuditEvent
+from server.common.actor import Actor
 from server.institutions.actions import do_create_app_account
 from server.notices.models import AppRelease, Document, Notice
 from tests.server.conftest import PASSWORD as ACCOUNT_PASSWORD
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def terminal(clinic):
-    do_create_app_account(clinic, "clinic-admin", ACCOUNT_PASSWORD)
+    do_create_app_account(clinic, "clinic-admin", ACCOUNT_PASSWORD, actor=Actor.cli("pytest"))
     return register(APIClient(), clinic)
 
 
@@ -89,7 +90,7 @@ def test_notice_form_reports_field_errors(client, it_staff):
 def test_another_institutions_notice_cannot_be_ended(client, it_staff, other_clinic):
     from server.notices.actions import do_publish_notice
 
-    foreign = do_publish_notice(title="よそ", body="よその医院のお知らせ", institution=other_clinic)
+    foreign = do_publish_notice(title="よそ", body="よその医院のお知らせ", institution=other_clinic, actor=Actor.cli("pytest"))
     client.force_login(it_staff)
     assert client.post(reverse("console:notice-end", args=[foreign.pk])).status_code == 404
     assert "よそ" not in client.get(reverse("console:notices")).content.decode()

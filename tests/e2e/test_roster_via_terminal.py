@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from server.common.actor import Actor
 from server.devices.actions import do_issue_activation_code
 from server.institutions.actions import do_create_app_account, do_create_institution
 from server.results.models import CheckResult
@@ -52,10 +53,10 @@ def terminal(transactional_db, live_server, settings, sandbox_files, tmp_path):
     """The roster (re-seeded into this test's database) and one registered, logged-in terminal on the live server."""
     ca_dir, card_dir = sandbox_files
     settings.SANDBOX_CA_DIR = ca_dir
-    institution = do_create_institution(code=INSTITUTION_CODE, name="しかく整骨院")
-    do_create_app_account(institution, ACCOUNT_ID, PASSWORD)
+    institution = do_create_institution(code=INSTITUTION_CODE, name="しかく整骨院", actor=Actor.cli("pytest"))
+    do_create_app_account(institution, ACCOUNT_ID, PASSWORD, actor=Actor.cli("pytest"))
     cards = {card.name: card for card in seed_demo_roster(card_dir)}
-    code, _ = do_issue_activation_code(institution)
+    code, _ = do_issue_activation_code(institution, actor=Actor.cli("pytest"))
     reader = InProcessReaderProvider(None)
     core = TerminalCore(live_server.url, data_dir=tmp_path / "terminal", readers=reader, use_keyring=False)
     core.register(RegistrationForm(INSTITUTION_CODE, ACCOUNT_ID, PASSWORD, code), device_name="受付1")

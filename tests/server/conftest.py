@@ -14,6 +14,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from contracts import signing
+from server.common.actor import Actor
 from server.devices.actions import do_issue_activation_code
 from server.institutions.actions import do_create_app_account, do_create_institution
 from tests.server import factories
@@ -103,17 +104,17 @@ def api_client() -> APIClient:
 
 @pytest.fixture
 def institution(db):
-    return do_create_institution(code=factories.institution_code(), name="しかく整骨院")
+    return do_create_institution(code=factories.institution_code(), name="しかく整骨院", actor=Actor.cli("pytest"))
 
 
 @pytest.fixture
 def other_institution(db):
-    return do_create_institution(code=factories.institution_code(), name="ほかの診療所")
+    return do_create_institution(code=factories.institution_code(), name="ほかの診療所", actor=Actor.cli("pytest"))
 
 
 @pytest.fixture
 def account(institution):
-    return do_create_app_account(institution, "clinic-admin", PASSWORD)
+    return do_create_app_account(institution, "clinic-admin", PASSWORD, actor=Actor.cli("pytest"))
 
 
 def registration_body(institution, code: str, key: Ed25519PrivateKey, **overrides: Any) -> dict[str, Any]:
@@ -134,7 +135,7 @@ def registration_body(institution, code: str, key: Ed25519PrivateKey, **override
 
 def register(api_client: APIClient, institution, name: str = "受付1") -> Terminal:
     key = signing.generate_device_key()
-    code, _ = do_issue_activation_code(institution)
+    code, _ = do_issue_activation_code(institution, actor=Actor.cli("pytest"))
     response = api_client.post(
         "/api/v1/devices/register", registration_body(institution, code, key, device_name=name), format="json"
     )
@@ -154,5 +155,5 @@ def second_terminal(institution, account) -> Terminal:
 
 @pytest.fixture
 def foreign_terminal(other_institution) -> Terminal:
-    do_create_app_account(other_institution, "clinic-admin", PASSWORD)
+    do_create_app_account(other_institution, "clinic-admin", PASSWORD, actor=Actor.cli("pytest"))
     return register(APIClient(), other_institution, name="よその端末")

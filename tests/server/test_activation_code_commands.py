@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from contracts import signing
 from server.audit.models import AuditEvent
+from server.common.actor import Actor
 from server.devices.actions import do_issue_activation_code
 from tests.server.conftest import registration_body
 
@@ -22,8 +23,8 @@ def run(*args: str, **options) -> str:
 
 
 def test_list_and_revoke(api_client, institution, other_institution, account):
-    code, row = do_issue_activation_code(institution, device_name="受付2")
-    _, foreign = do_issue_activation_code(other_institution)
+    code, row = do_issue_activation_code(institution, device_name="受付2", actor=Actor.cli("pytest"))
+    _, foreign = do_issue_activation_code(other_institution, actor=Actor.cli("pytest"))
     listed = run("list_activation_codes", institution=institution.code)
     assert f"{row.pk}\tvalid\t受付2" in listed and code not in listed
     assert [line.split("\t")[0] for line in listed.splitlines()] == [str(row.pk)]  # not the foreign code

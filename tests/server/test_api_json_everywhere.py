@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.test import APIClient
 
+from server.common.actor import Actor
 from server.devices.authentication import DeviceSignatureAuthentication
 from server.institutions.actions import do_create_staff_user
 
@@ -78,7 +79,7 @@ def test_unmatched_paths_answer_404_not_found_as_json(api_client, path, method):
 
 
 def test_unmatched_paths_answer_json_with_a_session_and_a_signature_too(terminal, institution, api_client):
-    do_create_staff_user(institution, "manager", "Demo#Pass1", "manager")
+    do_create_staff_user(institution, "manager", "Demo#Pass1", "manager", actor=Actor.cli("pytest"))
     staff = APIClient()
     staff.login(username="manager", password="Demo#Pass1")
     assert_envelope(staff.get("/api/v1/console/results/exports/"), 404, "not_found")
@@ -122,7 +123,7 @@ def test_the_endpoint_walk_finds_the_api():
 def test_every_wrong_method_answers_405_method_not_allowed_as_json(path, view, terminal, institution):
     """Each method an endpoint does not have, sent with the credentials it expects (a signature, a console session,
     or none), answers 405 with the envelope and an Allow header."""
-    do_create_staff_user(institution, "manager", "Demo#Pass1", "manager")
+    do_create_staff_user(institution, "manager", "Demo#Pass1", "manager", actor=Actor.cli("pytest"))
     staff = APIClient()
     staff.login(username="manager", password="Demo#Pass1")
     allowed = {m.upper() for m in view.http_method_names if hasattr(view, m)} - {"OPTIONS", "HEAD"}

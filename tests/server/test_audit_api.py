@@ -11,6 +11,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from server.audit.models import AppendOnlyError, AuditEvent
+from server.common.actor import Actor
 from server.common.jst import today_jst
 from server.institutions.actions import do_create_staff_user
 from tests.server import factories
@@ -26,7 +27,7 @@ def push(terminal, items):
 
 
 def console_for(institution, username: str = "auditor", role: str = "manager") -> APIClient:
-    do_create_staff_user(institution, username, PASSWORD, role)
+    do_create_staff_user(institution, username, PASSWORD, role, actor=Actor.cli("pytest"))
     client = APIClient()
     assert client.login(username=username, password=PASSWORD)
     return client

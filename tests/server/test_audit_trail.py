@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from contracts import signing
 from server.audit.models import AppendOnlyError, AuditEvent
+from server.common.actor import STAFF, Actor
 from server.devices.actions import do_issue_activation_code, do_retire_device
 from server.devices.models import Device
 from server.institutions.actions import do_unlock_app_account
@@ -30,6 +31,10 @@ def staff_request(address: str = "192.0.2.10"):
     return request
 
 
+def staff_actor(request, username: str = "it") -> Actor:
+    return Actor.of_request(request, STAFF, username)
+
+
 def only(action: str) -> AuditEvent:
     events = list(AuditEvent.objects.filter(action=action))
     assert len(events) == 1, (action, events)
@@ -44,7 +49,7 @@ def assert_utc_recent(event: AuditEvent) -> None:
 def test_terminal_side_events_carry_actor_institution_device_ip_request_id(institution, account):
     client = APIClient(REMOTE_ADDR="198.51.100.7")
     key = signing.generate_device_key()
-    code, code_row = do_issue_activation_code(institution, issued_by="it", request=staff_request())
+    code, code_row = do_issue_activation_code(institution, actor=staff_actor(staff_request()))
     response = client.post("/api/v1/devices/register", registration_body(institution, code, key), format="json")
     assert response.status_code == 201
     device_id = response.json()["device_id"]
@@ -55,7 +60,7 @@ def test_terminal_side_events_carry_actor_institution_device_ip_request_id(insti
     assert ok.status_code == 200
     for _ in range(5):
         terminal.call("POST", "/api/v1/accounts/login", {"account_id": "clinic-admin", "password": "Wrong#Pass1"})
-    do_unlock_app_account(account, by="it", request=staff_request())
+    do_unlock_app_account(account, actor=staff_actor(staff_request()))
     changed = terminal.call(
         "POST",
         "/api/v1/accounts/password",
@@ -93,7 +98,7 @@ def test_terminal_side_events_carry_actor_institution_device_ip_request_id(insti
 def test_retirement_by_it_is_audited_with_who_why_and_where(terminal, institution):
     device = Device.objects.get(pk=terminal.device_id)
     request = staff_request("192.0.2.44")
-    do_retire_device(device, "it", "紛失のため", request=request)
+    do_retire_device(device, "紛失のため", actor=staff_actor(request))
     event = only("device_retired")
     assert (event.actor_type, event.actor_id, event.detail) == ("staff", "it", {"reason": "紛失のため"})
     assert (event.institution_id, str(event.device_id)) == (institution.pk, terminal.device_id)

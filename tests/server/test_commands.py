@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from server.audit.models import AppendOnlyError, AuditEvent
+from server.common.actor import Actor
 from server.devices.actions import hash_activation_code
 from server.devices.models import ActivationCode
 from server.institutions.actions import do_create_staff_user, password_rule_errors
@@ -96,7 +97,7 @@ def test_issue_activation_code_prints_the_code_once(institution):
 
 
 def test_staff_user(institution):
-    user = do_create_staff_user(institution, "manager", "Demo#Pass1", "manager")
+    user = do_create_staff_user(institution, "manager", "Demo#Pass1", "manager", actor=Actor.cli("pytest"))
     assert user.check_password("Demo#Pass1")
     assert StaffMembership.objects.get(user=user).roles == ("manager",)
 

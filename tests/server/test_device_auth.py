@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from contracts import signing
 from server.audit.models import AuditEvent
+from server.common.actor import Actor
 from server.devices.actions import do_retire_device
 from server.devices.models import Device
 
@@ -92,7 +93,7 @@ def test_unknown_device(terminal, api_client):
 
 
 def test_retired_device_gets_403_device_retired(terminal):
-    do_retire_device(Device.objects.get(pk=terminal.device_id), "manager", "紛失")
+    do_retire_device(Device.objects.get(pk=terminal.device_id), "紛失", actor=Actor.cli("manager"))
     assert error_code(terminal.call("GET", "/api/v1/devices/me"), 403) == "device_retired"
     assert error_code(terminal.call("POST", "/api/v1/results/batch", {"results": []}), 403) == "device_retired"
     device = Device.objects.get(pk=terminal.device_id)

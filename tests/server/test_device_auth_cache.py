@@ -14,6 +14,7 @@ from django.core.cache import caches
 from django.utils import timezone
 
 from server.audit.models import AuditEvent
+from server.common.actor import Actor
 from server.devices import authentication
 from server.devices.actions import do_mark_silent_devices_offline, do_retire_device
 from server.devices.models import Device
@@ -43,7 +44,7 @@ def test_a_warm_call_reads_no_database_row(terminal, django_assert_num_queries):
 
 def test_retire_refuses_the_next_call_at_once(terminal):
     _warm(terminal)
-    do_retire_device(Device.objects.get(pk=terminal.device_id), "manager", "紛失")
+    do_retire_device(Device.objects.get(pk=terminal.device_id), "紛失", actor=Actor.cli("manager"))
     assert error_code(terminal.call("GET", ME), 403) == "device_retired"
     assert error_code(terminal.call("POST", "/api/v1/devices/me/heartbeat", {}), 403) == "device_retired"
 
@@ -71,7 +72,7 @@ def test_retire_replaces_the_token_inside_the_transaction_and_again_on_commit(
     _warm(terminal)
     before = _token(terminal.device_id)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        do_retire_device(Device.objects.get(pk=terminal.device_id), "manager", "紛失")
+        do_retire_device(Device.objects.get(pk=terminal.device_id), "紛失", actor=Actor.cli("manager"))
     in_transaction = _token(terminal.device_id)
     assert in_transaction not in (None, before)
     for callback in callbacks:
@@ -93,7 +94,7 @@ def test_marked_offline_comes_back_online_once(terminal, settings):
     _warm(terminal)
     device = Device.objects.get(pk=terminal.device_id)
     settings.DEVICE_OFFLINE_AFTER_MINUTES = 0
-    assert do_mark_silent_devices_offline() == [device.pk]
+    assert do_mark_silent_devices_offline(actor=Actor.cli("pytest")) == [device.pk]
     assert terminal.call("GET", ME).status_code == 200
     assert terminal.call("GET", ME).status_code == 200
     assert Device.objects.get(pk=device.pk).offline_since is None
@@ -104,7 +105,7 @@ def test_a_changed_name_is_served_after_a_rename(terminal):
     from server.devices.actions import do_rename_device
 
     _warm(terminal)
-    do_rename_device(Device.objects.get(pk=terminal.device_id), "受付2", by="manager")
+    do_rename_device(Device.objects.get(pk=terminal.device_id), "受付2", actor=Actor.cli("manager"))
     assert terminal.call("GET", ME).json()["device_name"] == "受付2"
 
 

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from contracts import signing
+from server.common.actor import Actor
 from server.devices.actions import do_issue_activation_code
 from server.institutions.actions import do_create_staff_user
 from server.notices.actions import do_publish_notice
@@ -218,7 +219,7 @@ BASE: dict[str, Callable[[World], Request]] = {
     "devices_register": lambda w: Request(
         "none",
         body=registration_body(
-            w.institution, do_issue_activation_code(w.institution)[0], signing.generate_device_key()
+            w.institution, do_issue_activation_code(w.institution, actor=Actor.cli("pytest"))[0], signing.generate_device_key()
         ),
     ),
     "documents_current": lambda w: Request("signed", path_params={"kind": "terms"}),
@@ -329,7 +330,7 @@ def assert_handled(response: Any, label: str) -> None:
 def world(terminal, institution, settings) -> World:
     settings.REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR = 10**9
     settings.REGISTRATION_ATTEMPTS_PER_INSTITUTION_PER_HOUR = 10**9
-    do_create_staff_user(institution, "manager", PASSWORD, "manager")
+    do_create_staff_user(institution, "manager", PASSWORD, "manager", actor=Actor.cli("pytest"))
     staff = APIClient()
     assert staff.login(username="manager", password=PASSWORD)
     item = factories.batch_item(name="資格 太郎", name_kana="シカク タロウ")
@@ -338,7 +339,7 @@ def world(terminal, institution, settings) -> World:
     console_export = staff.post(
         "/api/v1/console/results/exports", {"date_from": "2026-01-01", "date_to": "2026-12-31"}, format="json"
     )
-    notice = do_publish_notice(title="お知らせ", body="本文", institution=institution)
+    notice = do_publish_notice(title="お知らせ", body="本文", institution=institution, actor=Actor.cli("pytest"))
     challenge = terminal.call("POST", "/sandbox/onshi/v1/challenges", {}).json()["challenge"]
     return World(
         terminal,

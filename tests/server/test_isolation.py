@@ -20,6 +20,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
+from server.common.actor import Actor
 from server.devices.authentication import DeviceSignatureAuthentication
 from server.devices.models import Device
 from server.institutions.actions import do_create_app_account
@@ -94,14 +95,14 @@ def home(institution, account) -> Home:
     terminal = register(APIClient(), institution, "隔離テスト受付")
     second = register(APIClient(), institution, "隔離テスト診察室")
     # The home account's ID exists only here; the foreign institution has its own clinic-admin.
-    own = do_create_app_account(institution, "home-only-admin", PASSWORD)
+    own = do_create_app_account(institution, "home-only-admin", PASSWORD, actor=Actor.cli("pytest"))
     items = [
         factories.batch_item(name="隔離 花子", name_kana="カクリ ハナコ", institution=institution.code),
         factories.batch_item(name="隔離 次郎", name_kana="カクリ ジロウ", institution=institution.code),
     ]
     response = terminal.call("POST", "/api/v1/results/batch", {"results": items})
     assert {o["status"] for o in response.json()["items"]} == {"stored"}, response.content
-    notice = do_publish_notice(title="隔離テスト院内のお知らせ", body="院内だけの連絡です。", institution=institution)
+    notice = do_publish_notice(title="隔離テスト院内のお知らせ", body="院内だけの連絡です。", institution=institution, actor=Actor.cli("pytest"))
     today = datetime.date.today()
     export = ResultExport.objects.create(
         institution=institution, device=Device.objects.get(pk=terminal.device_id), date_from=today, date_to=today
@@ -276,8 +277,8 @@ def test_the_home_institutions_activation_code_does_not_register_a_foreign_devic
     from server.devices.actions import do_issue_activation_code
     from tests.server.conftest import registration_body
 
-    do_create_app_account(other_institution, "clinic-admin", PASSWORD)
-    code, _ = do_issue_activation_code(home.institution)
+    do_create_app_account(other_institution, "clinic-admin", PASSWORD, actor=Actor.cli("pytest"))
+    code, _ = do_issue_activation_code(home.institution, actor=Actor.cli("pytest"))
     body = registration_body(other_institution, code, signing.generate_device_key())
     response = APIClient().post("/api/v1/devices/register", body, format="json")
     assert (response.status_code, response.json()["error"]["code"]) == (400, "activation_code_invalid")

@@ -20,6 +20,7 @@ from django.db import connection
 
 from contracts import signing
 from server.celery import app as celery_app
+from server.common.actor import Actor
 from server.devices.actions import do_issue_activation_code
 from server.institutions.actions import do_create_app_account, do_create_institution, do_create_staff_user
 from server.ops.metrics import CELERY_COUNTS_KEY, redis_client
@@ -67,11 +68,11 @@ def console_retire(base: str, device_id: str, username: str) -> httpx.Response:
 
 def test_two_web_instances_and_two_workers_behave_as_one(cluster):
     a, b, front = cluster["a"], cluster["b"], cluster["front"]
-    institution = do_create_institution(code=factories.institution_code(), name="しかく整骨院")
-    do_create_app_account(institution, "clinic-admin", PASSWORD)
-    do_create_staff_user(institution, "it-ops", PASSWORD + "x", "it")
+    institution = do_create_institution(code=factories.institution_code(), name="しかく整骨院", actor=Actor.cli("pytest"))
+    do_create_app_account(institution, "clinic-admin", PASSWORD, actor=Actor.cli("pytest"))
+    do_create_staff_user(institution, "it-ops", PASSWORD + "x", "it", actor=Actor.cli("pytest"))
     key = signing.generate_device_key()
-    code, _ = do_issue_activation_code(institution)
+    code, _ = do_issue_activation_code(institution, actor=Actor.cli("pytest"))
 
     # Registration through A; signed calls through B (the device's key, nonce and cache state are shared).
     registered = httpx.post(a + "/api/v1/devices/register", json={

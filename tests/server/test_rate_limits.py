@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from contracts import signing
 from server.audit.models import AuditEvent
+from server.common.actor import Actor
 from server.devices import ratelimit
 from server.devices.actions import do_issue_activation_code
 from server.devices.models import Device
@@ -49,7 +50,7 @@ def test_per_ip_limit_answers_429_with_retry_after(limits, institution, account)
     assert response.json()["error"]["code"] == "rate_limited" and response.json()["error"]["message"]
     assert 0 < int(response["Retry-After"]) <= 3600
     # Even a right code is refused now, and nothing is created.
-    code, _ = do_issue_activation_code(institution)
+    code, _ = do_issue_activation_code(institution, actor=Actor.cli("pytest"))
     body = registration_body(institution, code, signing.generate_device_key())
     assert client.post("/api/v1/devices/register", body, format="json").status_code == 429
     assert Device.objects.count() == 0

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from contracts import signing
 from server.audit.models import AuditEvent
+from server.common.actor import Actor
 from server.devices.actions import do_issue_activation_code, do_revoke_activation_code, hash_activation_code
 from server.devices.models import ActivationCode, Device
 from server.institutions.models import AppAccount
@@ -35,7 +36,7 @@ def assert_error(response, status: int, code: str):
 
 def test_happy_path_creates_the_device_and_uses_the_code(api_client, institution, account):
     key = signing.generate_device_key()
-    code, obj = do_issue_activation_code(institution, device_name="受付1")
+    code, obj = do_issue_activation_code(institution, device_name="受付1", actor=Actor.cli("pytest"))
     assert len(code) == 12 and code.isdigit()
     assert obj.code_hash == hash_activation_code(code) and code not in obj.code_hash
 
@@ -65,7 +66,7 @@ def _refused(api_client, body, status, code):
 
 def test_wrong_password_unknown_account_and_unknown_institution_share_one_code(api_client, institution, account):
     key = signing.generate_device_key()
-    code, _ = do_issue_activation_code(institution)
+    code, _ = do_issue_activation_code(institution, actor=Actor.cli("pytest"))
     _refused(api_client, registration_body(institution, code, key, password="Wrong#Pass1"), 401, "invalid_credentials")
     _refused(api_client, registration_body(institution, code, key, account_id="nobody"), 401, "invalid_credentials")
     _refused(
@@ -77,7 +78,7 @@ def test_wrong_password_unknown_account_and_unknown_institution_share_one_code(a
 
 def test_five_wrong_passwords_lock_the_account_for_30_minutes(api_client, institution, account):
     key = signing.generate_device_key()
-    code, _ = do_issue_activation_code(institution)
+    code, _ = do_issue_activation_code(institution, actor=Actor.cli("pytest"))
     wrong = registration_body(institution, code, key, password="Wrong#Pass1")
     for _ in range(4):
         assert_error(post(api_client, wrong), 401, "invalid_credentials")
@@ -101,15 +102,15 @@ def test_five_wrong_passwords_lock_the_account_for_30_minutes(api_client, instit
 def test_activation_code_errors(api_client, institution, other_institution, account):
     key = signing.generate_device_key()
     _refused(api_client, registration_body(institution, "000000000000", key), 400, "activation_code_invalid")
-    foreign, _ = do_issue_activation_code(other_institution)
+    foreign, _ = do_issue_activation_code(other_institution, actor=Actor.cli("pytest"))
     _refused(api_client, registration_body(institution, foreign, key), 400, "activation_code_invalid")
-    expired, _ = do_issue_activation_code(institution, ttl=datetime.timedelta(seconds=-1))
+    expired, _ = do_issue_activation_code(institution, ttl=datetime.timedelta(seconds=-1), actor=Actor.cli("pytest"))
     _refused(api_client, registration_body(institution, expired, key), 410, "activation_code_expired")
-    revoked, obj = do_issue_activation_code(institution)
-    do_revoke_activation_code(obj, by="manager")
+    revoked, obj = do_issue_activation_code(institution, actor=Actor.cli("pytest"))
+    do_revoke_activation_code(obj, actor=Actor.cli("manager"))
     _refused(api_client, registration_body(institution, revoked, key), 410, "activation_code_revoked")
 
-    used, _ = do_issue_activation_code(institution)
+    used, _ = do_issue_activation_code(institution, actor=Actor.cli("pytest"))
     assert post(api_client, registration_body(institution, used, key)).status_code == 201
     before = Device.objects.count()
     assert_error(
@@ -132,7 +133,7 @@ def test_activation_code_errors(api_client, institution, other_institution, acco
     ],
 )
 def test_validation_errors_name_the_field(api_client, institution, account, override, field):
-    code, _ = do_issue_activation_code(institution)
+    code, _ = do_issue_activation_code(institution, actor=Actor.cli("pytest"))
     body = assert_error(
         post(api_client, registration_body(institution, code, signing.generate_device_key(), **override)),
         400,
@@ -151,7 +152,7 @@ def test_missing_body_is_a_validation_error(api_client, db):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_registrations_with_one_code_only_one_wins(institution, account):
-    code, _ = do_issue_activation_code(institution)
+    code, _ = do_issue_activation_code(institution, actor=Actor.cli("pytest"))
     barrier = threading.Barrier(4)
     statuses: list[int] = []
 

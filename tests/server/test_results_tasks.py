@@ -13,6 +13,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from server.audit.models import AuditEvent
+from server.common.actor import Actor
 from server.common.jst import JST, today_jst
 from server.institutions.actions import do_create_staff_user
 from server.results import tasks
@@ -139,7 +140,7 @@ def test_console_export_of_the_institution_on_a_real_worker(
 ):
     push(terminal, [factories.batch_item(checked_at=days_ago(200))])
     push(second_terminal, [factories.batch_item(checked_at=days_ago(1))])
-    do_create_staff_user(institution, "manager", "Demo#Pass1", "manager")
+    do_create_staff_user(institution, "manager", "Demo#Pass1", "manager", actor=Actor.cli("pytest"))
     console = APIClient()
     assert console.login(username="manager", password="Demo#Pass1")
     today = today_jst()

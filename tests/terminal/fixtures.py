@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from server.common.actor import Actor
+
 
 @pytest.fixture
 def sandbox_ca(tmp_path, settings):
@@ -26,9 +28,9 @@ def clinic(transactional_db, live_server, sandbox_ca, tmp_path):
     from server.notices.actions import seed_default_documents
     from server.sandbox.demo import seed_demo_roster
 
-    seed_default_documents()  # 利用規約 / 個人情報の取り扱い / ライセンス, version 1.0 (T01, T06)
-    institution = do_create_institution(code="1311000010", name="しかく整骨院")
-    do_create_app_account(institution, "clinic-admin", "Demo#Pass1")
+    seed_default_documents(actor=Actor.cli("pytest"))  # 利用規約 / 個人情報の取り扱い / ライセンス, version 1.0 (T01, T06)
+    institution = do_create_institution(code="1311000010", name="しかく整骨院", actor=Actor.cli("pytest"))
+    do_create_app_account(institution, "clinic-admin", "Demo#Pass1", actor=Actor.cli("pytest"))
     cards = {card.name: card for card in seed_demo_roster(tmp_path / "cards")}
 
     class Clinic:
@@ -42,7 +44,7 @@ def clinic(transactional_db, live_server, sandbox_ca, tmp_path):
             self.cards = cards
 
         def activation_code(self) -> str:
-            return do_issue_activation_code(institution)[0]
+            return do_issue_activation_code(institution, actor=Actor.cli("pytest"))[0]
 
         def registration_form(self, activation_code: str | None = None):  # noqa: ANN202 - a RegistrationForm
             """初期登録's four fields, with a fresh activation code unless one is given."""

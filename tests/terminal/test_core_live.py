@@ -7,6 +7,7 @@ import socket
 
 import pytest
 
+from server.common.actor import Actor
 from server.results.models import CheckResult
 from terminal_agent.core.api_client import MSG_NETWORK_DOWN, ApiClient, ApiFailure
 from terminal_agent.core.app import RegistrationFailed, TerminalCore
@@ -174,7 +175,7 @@ def test_a_retired_device_turns_the_terminal_unregistered(clinic, terminal, chec
 
     core, _ = terminal()
     _, outcome = check(core, Method.VISUAL)
-    do_retire_device(Device.objects.get(id=core.registration.device_id), "it", "tablet replaced")
+    do_retire_device(Device.objects.get(id=core.registration.device_id), "tablet replaced", actor=Actor.cli("it"))
     with pytest.raises(CheckFailure) as info:
         check(core, Method.VISUAL)
     assert info.value.code == "device_retired"

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from server.common.actor import Actor
 from server.institutions.models import AppAccount
 from server.notices.actions import (
     do_publish_app_release,
@@ -40,7 +41,7 @@ def wait_for(condition, timeout: float = 15.0) -> None:
 
 @live
 def test_documents_before_registration_offline_and_a_newer_terms_version(clinic, tmp_path):
-    seed_default_documents()
+    seed_default_documents(actor=Actor.cli("pytest"))
     core = TerminalCore(clinic.url, data_dir=tmp_path / "t", readers=InProcessReaderProvider(None), use_keyring=False)
     terms = core.document("terms")  # T01: unsigned, before registration
     assert (terms.version, terms.title, terms.cached) == ("1.0", "利用規約", False)
@@ -61,7 +62,7 @@ def test_documents_before_registration_offline_and_a_newer_terms_version(clinic,
     never.close()
 
     core = TerminalCore(clinic.url, data_dir=tmp_path / "t", readers=InProcessReaderProvider(None), use_keyring=False)
-    do_publish_document(kind="terms", version="2.0", title="利用規約", body="改定後の利用規約です。")
+    do_publish_document(kind="terms", version="2.0", title="利用規約", body="改定後の利用規約です。", actor=Actor.cli("pytest"))
     newer = core.startup().terms  # T01: a newer 利用規約 asks for consent again
     assert newer is not None and newer.version == "2.0" and newer.body == "改定後の利用規約です。"
     core.accept_terms(newer.version)
@@ -76,8 +77,10 @@ def test_notices_unread_once_read_per_device_all_listed(clinic, tmp_path, termin
     other.register(RegistrationForm(clinic.institution_code, clinic.account_id, clinic.password, clinic.activation_code()))
     assert core.startup().notices == []  # none: the list is skipped (T04)
     notice = do_publish_notice(title="システムメンテナンスのお知らせ", body="12月1日 2時〜4時は利用できません。",
-                               url="https://example.org/notice/1")
-    do_publish_notice(title="別の機関のお知らせ", body="x", institution=None)
+                               url="https://example.org/notice/1",
+                               actor=Actor.cli("pytest"),
+                           )
+    do_publish_notice(title="別の機関のお知らせ", body="x", institution=None, actor=Actor.cli("pytest"))
     unread = core.startup().notices
     assert [n.title for n in unread] == ["別の機関のお知らせ", "システムメンテナンスのお知らせ"]
     first = next(n for n in unread if n.id == notice.pk)
@@ -102,13 +105,15 @@ def test_notices_unread_once_read_per_device_all_listed(clinic, tmp_path, termin
 def test_release_newer_then_minimum_supported_blocks_checks_also_offline(clinic, tmp_path, terminal, check):
     core, _ = terminal()
     assert core.startup().release is None  # nothing published
-    do_publish_app_release(version="0.2.0", store_url="https://apps.microsoft.com/detail/9NN2X23F7BN3")
+    do_publish_app_release(version="0.2.0", store_url="https://apps.microsoft.com/detail/9NN2X23F7BN3", actor=Actor.cli("pytest"))
     plan = core.startup()
     assert plan.release.update_available and not plan.release.update_required
     assert plan.release.store_url == "https://apps.microsoft.com/detail/9NN2X23F7BN3"
     check(core, Method.VISUAL)  # staff may continue
     do_publish_app_release(version="0.3.0", store_url="https://apps.microsoft.com/detail/9NN2X23F7BN3",
-                           minimum_supported=True)
+                           minimum_supported=True,
+                           actor=Actor.cli("pytest"),
+                       )
     assert core.startup().release.update_required and core.update_required
     with pytest.raises(CheckFailure) as info:
         core.start_check(Method.VISUAL)

@@ -23,10 +23,10 @@ from server.audit.api.filtersets import (
     parse_audit_query,
 )
 from server.audit.api.serializers import AuditEventSerializer, AuditPageSerializer
+from server.common.api import StaffAPIView
 from server.common.csvfile import csv_streaming_response
 from server.common.jst import JST
 from server.common.schema import error_response, with_server_time
-from server.common.staff_api import StaffAPIView
 
 FILTER_PARAMETERS = [
     OpenApiParameter("actor_type", str, enum=ACTOR_TYPES),
@@ -87,7 +87,7 @@ class AuditEventListView(StaffAPIView):
         page = page[: query.page_size]
         record_event(
             "audit_searched",
-            request=request,
+            self.actor,
             institution=self.institution,
             detail={**query.as_detail(), "rows": len(page)},
         )
@@ -122,7 +122,7 @@ class AuditEventExportView(StaffAPIView):
         events = events.filter(id__lte=last)
         record_event(
             "audit_exported",
-            request=request,
+            self.actor,
             institution=self.institution,
             detail={**query.as_detail(), "rows": events.count()},
         )

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils import json as drf_json
-from rest_framework.views import APIView
 
-from server.common.negotiation import JsonOnlyNegotiation
-from server.common.schema import SIGNED_ERRORS, error_response, with_server_time
+from server.common.actor import ACCOUNT, Actor
+from server.common.api import DeviceAPIView, UnsignedAPIView
+from server.common.schema import (
+    BODY_400_CODES,
+    JSON_BODY_ERRORS,
+    SIGNED_BODY_ERRORS,
+    SIGNED_ERRORS,
+    error_response,
+    with_server_time,
+)
 from server.devices.actions import Registration, do_deregister_device, do_record_heartbeat, do_register_device
-from server.devices.api.base import BODY_400_CODES, JSON_BODY_ERRORS, SIGNED_BODY_ERRORS, DeviceAPIView
 from server.devices.api.serializers import (
     DeviceMeResponseSerializer,
     DeviceMeSerializer,
@@ -25,16 +27,10 @@ from server.devices.api.serializers import (
     PingSerializer,
     RegisterDeviceSerializer,
     RegisteredDeviceSerializer,
-    plain_heartbeat_data,
 )
-from server.devices.authentication import payload_too_large
 
 
-class RegisterDeviceView(APIView):
-    authentication_classes: list = []
-    permission_classes: list = []
-    content_negotiation_class = JsonOnlyNegotiation
-
+class RegisterDeviceView(UnsignedAPIView):
     @extend_schema(
         operation_id="devices_register",
         summary="Register a terminal (unsigned)",
@@ -52,13 +48,9 @@ class RegisterDeviceView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        try:
-            data = request.data
-        except RequestDataTooBig:  # unsigned: nothing has read the body before, so the size check fires here
-            raise payload_too_large() from None
-        serializer = RegisterDeviceSerializer(data=data)
-        serializer.is_valid(raise_exception=True)
-        device = do_register_device(Registration(**serializer.validated_data), request=request)
+        registration = Registration(**self.validated(RegisterDeviceSerializer))
+        actor = Actor.of_request(request, ACCOUNT, registration.account_id)
+        device = do_register_device(registration, actor=actor)
         body = {
             "device_id": str(device.pk),
             "institution_code": device.institution.code,
@@ -89,7 +81,7 @@ class DeregisterDeviceView(DeviceAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        device = do_deregister_device(self.device, request=request)
+        device = do_deregister_device(self.device, actor=self.actor)
         return Response(with_server_time(DeviceMeSerializer(device).data))
 
 
@@ -106,13 +98,7 @@ class HeartbeatView(DeviceAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        data = _json_body(request)
-        validated = plain_heartbeat_data(data)
-        if validated is None:
-            serializer = HeartbeatSerializer(data=data)
-            serializer.is_valid(raise_exception=True)
-            validated = serializer.validated_data
-        device = do_record_heartbeat(self.device, **validated, request=request)
+        device = do_record_heartbeat(self.device, **self.validated(HeartbeatSerializer), actor=self.actor)
         body = {
             "device_id": str(device.pk),
             "status": device.status,
@@ -122,27 +108,8 @@ class HeartbeatView(DeviceAPIView):
         return Response(with_server_time(body))
 
 
-def _json_body(request: Request) -> Any:
-    """``request.data`` of an everyday ``application/json`` body, decoded like DRF's JSONParser (UTF-8, no NaN or
-    Infinity) from the bytes the signature check has already read, without DRF's parser selection (≈ 0.03 ms).
-    Anything else, and any decoding error, goes through ``request.data``: DRF's 415 and malformed_request."""
-    if request.content_type == "application/json":
-        body = request._request.body
-        if not body:
-            return {}
-        try:
-            return drf_json.loads(body.decode("utf-8"), parse_constant=drf_json.strict_constant)
-        except ValueError:
-            pass
-    return request.data
-
-
-class PingView(APIView):
+class PingView(UnsignedAPIView):
     """Unauthenticated and trivial: a reachability check, and the baseline of bench/auth.py."""
-
-    authentication_classes: list = []
-    permission_classes: list = []
-    content_negotiation_class = JsonOnlyNegotiation
 
     @extend_schema(operation_id="ping", summary="Reachability check (unsigned)", responses={200: PingSerializer})
     def get(self, request: Request) -> Response:

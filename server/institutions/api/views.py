@@ -6,8 +6,15 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from server.common.schema import SIGNATURE_CODES, SIGNED_ERRORS, error_response, with_server_time
-from server.devices.api.base import BODY_400_CODES, SIGNED_BODY_ERRORS, DeviceAPIView
+from server.common.api import DeviceAPIView
+from server.common.schema import (
+    BODY_400_CODES,
+    SIGNATURE_CODES,
+    SIGNED_BODY_ERRORS,
+    SIGNED_ERRORS,
+    error_response,
+    with_server_time,
+)
 from server.institutions.actions import do_change_app_account_password, do_login_app_account
 from server.institutions.api.serializers import (
     ChangePasswordSerializer,
@@ -32,11 +39,13 @@ class ChangeAccountPasswordView(DeviceAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = ChangePasswordSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.validated(ChangePasswordSerializer)
         account = do_change_app_account_password(
-            self.device.institution, data["account_id"], data["current_password"], data["new_password"], request=request
+            self.device.institution,
+            data["account_id"],
+            data["current_password"],
+            data["new_password"],
+            actor=self.actor.as_account(data["account_id"]),
         )
         body = {"account_id": account.account_id, "password_changed_at": account.password_changed_at.isoformat()}
         return Response(with_server_time(body))
@@ -57,11 +66,11 @@ class AccountLoginView(DeviceAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = LoginSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.validated(LoginSerializer)
         institution = self.device.institution
-        account = do_login_app_account(institution, data["account_id"], data["password"], request=request)
+        account = do_login_app_account(
+            institution, data["account_id"], data["password"], actor=self.actor.as_account(data["account_id"])
+        )
         body = {
             "account_id": account.account_id,
             "institution_code": institution.code,

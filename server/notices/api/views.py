@@ -6,12 +6,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from server.common.api import DeviceAPIView
 from server.common.errors import ApiError
 from server.common.schema import SIGNED_ERRORS, error_response, with_server_time
-from server.devices.api.base import DeviceAPIView
-from server.devices.authentication import DeviceSignatureAuthentication
 from server.devices.permissions import IsActiveDevice
 from server.notices.actions import do_mark_notice_read
 from server.notices.api.serializers import (
@@ -86,8 +84,7 @@ class SignedIfPresent(IsActiveDevice):
         return True if request.auth is None else super().has_permission(request, view)
 
 
-class DocumentView(APIView):
-    authentication_classes = [DeviceSignatureAuthentication]
+class DocumentView(DeviceAPIView):
     permission_classes = [SignedIfPresent]
 
     @extend_schema(

@@ -17,13 +17,13 @@ from rest_framework.response import Response
 from contracts.exports import to_fhir_coverage, to_onshi_xml
 from server.audit.actions import record_event
 from server.common import parsing
+from server.common.actor import Actor
+from server.common.api import DeviceAPIView, StaffAPIView
 from server.common.csvfile import csv_bytes_response
 from server.common.errors import ApiError
 from server.common.jst import JST
 from server.common.schema import SIGNED_ERRORS, error_response, with_server_time
 from server.common.serializers import StrictSerializer
-from server.common.staff_api import StaffAPIView
-from server.devices.api.base import DeviceAPIView
 from server.results.actions import do_store_results
 from server.results.api.serializers import (
     BatchRequestDocSerializer,
@@ -56,9 +56,8 @@ class ResultBatchView(DeviceAPIView):
         responses={200: BatchResponseSerializer, 400: error_response("validation_error"), **SIGNED_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        serializer = BatchRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        outcomes = do_store_results(self.device, serializer.validated_data["results"], request=request)
+        results = self.validated(BatchRequestSerializer)["results"]
+        outcomes = do_store_results(self.device, results, actor=self.actor)
         return Response(with_server_time({"items": [o.as_dict() for o in outcomes]}))
 
 
@@ -86,7 +85,7 @@ class ResultListView(DeviceAPIView):
         rows = ResultRowSerializer(page.rows, many=True).data
         record_event(
             "results_searched",
-            request=request,
+            self.actor,
             device=self.device,
             objects=[row["id"] for row in rows],
             detail={"scope": query.scope, "date_from": str(query.date_from), "date_to": str(query.date_to)},
@@ -137,7 +136,7 @@ class ResultDetailView(DeviceAPIView):
         if row is None:
             raise ApiError("not_found", "対象の資格確認結果が見つかりません。", 404)
         detail = {"format": export_format} if export_format != "json" else None
-        record_event("result_viewed", request=request, device=self.device, objects=[str(row.pk)], detail=detail)
+        record_event("result_viewed", self.actor, device=self.device, objects=[str(row.pk)], detail=detail)
         if export_format == "xml":
             return HttpResponse(to_onshi_xml(row.document), content_type="application/xml; charset=utf-8")
         if export_format == "fhir":
@@ -179,7 +178,7 @@ def _export_of(institution_id: int, export_id: uuid.UUID) -> ResultExport:
     return export
 
 
-def _download(request: Request, export: ResultExport) -> HttpResponse:
+def _download(request: Request, export: ResultExport, actor: Actor) -> HttpResponse:
     token = request.query_params.get("token", "")
     if export.status != ResultExport.DONE:
         raise ApiError("export_not_ready", "CSVファイルはまだ作成中です。しばらくしてから再度お試しください。", 409)
@@ -187,7 +186,7 @@ def _download(request: Request, export: ResultExport) -> HttpResponse:
         raise ApiError("export_expired", "ダウンロードの有効期限が切れています。もう一度CSV出力を行ってください。", 410)
     if not token_is_valid(export, token):
         raise ApiError("export_link_invalid", "ダウンロード用のリンクが正しくないか、有効期限が切れています。", 403)
-    do_record_download(export, request=request)
+    do_record_download(export, actor=actor)
     return csv_bytes_response(
         f"資格確認結果_{export.created_at.astimezone(JST):%Y%m%d%H%M}.csv", export_content(export), export.encoding
     )
@@ -212,12 +211,10 @@ class ResultExportCreateView(DeviceAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = ExportRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.validated(ExportRequestSerializer)
         # The search's own rules (period of T08, scope) decide; the serializer only checks the types.
         query = parse_query({k: str(data[k]) for k in ("scope", "date_from", "date_to") if data.get(k)})
-        export = do_request_export(self.device.institution, query, device=self.device, request=request)
+        export = do_request_export(self.device.institution, query, device=self.device, actor=self.actor)
         return Response(_export_status(request, export, "api-results-export-download"), status=202)
 
 
@@ -245,7 +242,7 @@ class ResultExportDownloadView(DeviceAPIView):
         },
     )
     def get(self, request: Request, export_id: uuid.UUID) -> HttpResponse:
-        return _download(request, _export_of(self.device.institution_id, export_id))
+        return _download(request, _export_of(self.device.institution_id, export_id), self.actor)
 
 
 class ConsoleExportRequestSerializer(StrictSerializer):
@@ -265,10 +262,9 @@ class ConsoleResultExportCreateView(StaffAPIView):
         responses={202: ExportStatusSerializer, 400: error_response("validation_error")},
     )
     def post(self, request: Request) -> Response:
-        serializer = ConsoleExportRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        date_from = parsing.clamp_date(serializer.validated_data["date_from"])
-        date_to = parsing.clamp_date(serializer.validated_data["date_to"])
+        data = self.validated(ConsoleExportRequestSerializer)
+        date_from = parsing.clamp_date(data["date_from"])
+        date_to = parsing.clamp_date(data["date_to"])
         if date_from > date_to:
             raise ApiError(
                 "validation_error",
@@ -277,9 +273,7 @@ class ConsoleResultExportCreateView(StaffAPIView):
                 {"date_from": ["開始日は終了日以前の日付を指定してください。"]},
             )
         query = ResultQuery(scope="institution", date_from=date_from, date_to=date_to, page_size=DEFAULT_PAGE_SIZE)
-        export = do_request_export(
-            self.institution, query, actor_type="staff", actor_id=request.user.username, request=request
-        )
+        export = do_request_export(self.institution, query, actor=self.actor)
         return Response(_export_status(request, export, "api-console-results-export-download"), status=202)
 
 
@@ -306,4 +300,4 @@ class ConsoleResultExportDownloadView(StaffAPIView):
         responses={(200, "text/csv"): OpenApiTypes.BINARY, 403: error_response("export_link_invalid"), **EXPORT_ERRORS},
     )
     def get(self, request: Request, export_id: uuid.UUID) -> HttpResponse:
-        return _download(request, _export_of(self.institution.pk, export_id))
+        return _download(request, _export_of(self.institution.pk, export_id), self.actor)

@@ -93,54 +93,6 @@ class QualificationQuerySerializer(StrictSerializer):
         return attrs
 
 
-_QUERY_BYTES_FIELDS = (("challenge", CHALLENGE_BYTES, CHALLENGE_BYTES), ("certificate", MAX_CERTIFICATE_BYTES, None))
-
-
-def _plain_base64(value: object, max_bytes: int, exact_bytes: int | None) -> bytes | None:
-    """``Base64BytesField``'s decoding for a value it accepts as is; None for anything it might word an error for."""
-    if not isinstance(value, str) or not value.isascii():
-        return None
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except binascii.Error:
-        return None
-    if not raw or len(raw) > max_bytes or (exact_bytes is not None and len(raw) != exact_bytes):
-        return None
-    return raw
-
-
-def plain_query_data(data: object) -> dict | None:
-    """``QualificationQuerySerializer(data=data).validated_data`` for an everyday well-formed body, without building
-    the serializer (its per-request field deep copies cost more than the rest of the parsing); None whenever the
-    serializer might differ or refuse, so that it decides and words the errors (a test compares the two)."""
-    if not isinstance(data, dict) or not data.keys() <= QualificationQuerySerializer._declared_fields.keys():
-        return None  # unknown keys: the serializer names them
-    validated: dict = {}
-    for name, max_bytes, exact_bytes in _QUERY_BYTES_FIELDS:
-        raw = _plain_base64(data.get(name), max_bytes, exact_bytes)
-        if raw is None:
-            return None
-        validated[name] = raw
-    method = data.get("identity_verification")
-    if not isinstance(method, str) or method not in IDENTITY_VERIFICATIONS:
-        return None
-    validated["identity_verification"] = method
-    signature = data.get("signature")
-    if signature is not None:
-        signature = _plain_base64(signature, MAX_SIGNATURE_BYTES, None)
-        if signature is None:
-            return None
-    elif method != "visual":
-        return None
-    validated["signature"] = signature
-    for name in ("visual_attested", "consent_specific_diseases"):
-        flag = data.get(name, False)
-        if flag is not True and flag is not False:
-            return None
-        validated[name] = flag
-    return validated
-
-
 class QualificationAnswerSerializer(serializers.Serializer):
     result = serializers.JSONField(
         help_text="qualification result document (contracts/qualification_result.schema.json)"

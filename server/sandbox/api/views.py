@@ -8,10 +8,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils import json as drf_json
 
+from server.common.api import DeviceAPIView
 from server.common.schema import SIGNED_ERRORS, error_response, with_server_time
-from server.devices.api.base import DeviceAPIView
 from server.sandbox.api.serializers import (
     ChallengeSerializer,
     QualificationAnswerSerializer,
@@ -19,7 +18,6 @@ from server.sandbox.api.serializers import (
     RegistrationRequestSerializer,
     RegistrationSerializer,
     RegistrationTermsSerializer,
-    plain_query_data,
 )
 from server.sandbox.error_codes import ERRORS, fail
 from server.sandbox.models import RegistrationRequest
@@ -34,37 +32,25 @@ def _plain_errors(errors: Any) -> dict[str, list[str]]:
     return {"non_field_errors": [str(m) for m in errors]}
 
 
-def _validated(request: Request, serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
-    """The body through ``serializer_class``; anything malformed (JSON, shape, base64) is the coded 6301."""
-    try:
-        data = request.data
-    except exceptions.ParseError:
-        fail("malformed_request")
-    if not isinstance(data, dict):
-        fail("malformed_request")
-    serializer = serializer_class(data=data)
-    if not serializer.is_valid():
-        fail("malformed_request", _plain_errors(serializer.errors))
-    return serializer
+class SandboxAPIView(DeviceAPIView):
+    """The national service's conventions: anything malformed (JSON, shape, base64) is its coded 6301."""
 
-
-def _json_body(request: Request) -> Any:
-    """The decoded body of an everyday ``application/json`` request, like DRF's JSONParser (UTF-8, no NaN or
-    Infinity), from the bytes the signature check has already read, without DRF's parser selection; None for anything
-    else or any decoding error, which ``_validated`` then answers through ``request.data`` (415, malformed_request)."""
-    if request.content_type != "application/json":
-        return None
-    try:
-        return drf_json.loads(request._request.body.decode("utf-8"), parse_constant=drf_json.strict_constant)
-    except ValueError:  # UnicodeDecodeError and JSONDecodeError included
-        return None
+    def validated(self, serializer_class: type[serializers.Serializer], data: Any = None) -> dict[str, Any]:
+        try:
+            if data is None and not isinstance(self.request.data, dict):
+                fail("malformed_request")
+            return super().validated(serializer_class, data)
+        except exceptions.ParseError:
+            fail("malformed_request")
+        except exceptions.ValidationError as exc:
+            fail("malformed_request", _plain_errors(exc.detail))
 
 
 def _registration_body(registration: RegistrationRequest) -> dict[str, Any]:
     return with_server_time({"registration_id": str(registration.pk), "status": registration.status})
 
 
-class ChallengeView(DeviceAPIView):
+class ChallengeView(SandboxAPIView):
     @extend_schema(
         operation_id="sandbox_challenges_create",
         summary="A fresh single-use challenge for the card to sign (valid 60 s)",
@@ -76,7 +62,7 @@ class ChallengeView(DeviceAPIView):
         return Response(with_server_time(challenge.as_dict()), status=status.HTTP_201_CREATED)
 
 
-class QualificationView(DeviceAPIView):
+class QualificationView(SandboxAPIView):
     @extend_schema(
         operation_id="sandbox_qualifications_create",
         summary="Qualification query with the card's certificate (and signature over the challenge)",
@@ -88,18 +74,15 @@ class QualificationView(DeviceAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        validated = plain_query_data(_json_body(request))
-        if validated is None:
-            validated = _validated(request, QualificationQuerySerializer).validated_data
         document = answer_qualification_query(
-            QualificationQuery(**validated),
+            QualificationQuery(**self.validated(QualificationQuerySerializer)),
             medical_institution_code=self.device.institution.code,
             device_id=str(self.device.pk),
         )
         return Response(with_server_time({"result": document}))
 
 
-class RegistrationsView(DeviceAPIView):
+class RegistrationsView(SandboxAPIView):
     @extend_schema(
         operation_id="sandbox_registrations_create",
         summary="保険証利用登録 with a physical card (asynchronous; poll the registration)",
@@ -112,8 +95,7 @@ class RegistrationsView(DeviceAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = _validated(request, RegistrationRequestSerializer)
-        data = dict(serializer.validated_data)
+        data = dict(self.validated(RegistrationRequestSerializer))
         terms_accepted = data.pop("terms_accepted")
         registration = request_registration(
             QualificationQuery(**data), terms_accepted=terms_accepted, device_id=str(self.device.pk)
@@ -122,7 +104,7 @@ class RegistrationsView(DeviceAPIView):
         return Response(_registration_body(registration), status=status.HTTP_202_ACCEPTED)
 
 
-class RegistrationDetailView(DeviceAPIView):
+class RegistrationDetailView(SandboxAPIView):
     @extend_schema(
         operation_id="sandbox_registrations_retrieve",
         summary="State of a 保険証利用登録: processing / failed / completed",

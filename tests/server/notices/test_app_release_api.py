@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from server.audit.models import AuditEvent
+from server.common.actor import Actor
 from server.notices.actions import do_publish_app_release
 from tests.server.notices.helpers import ago, ahead, error, ok
 
@@ -21,12 +22,13 @@ def latest(terminal, current: str | None) -> dict:
 @pytest.fixture
 def releases(db):
     # Published out of version order on purpose: 1.10.0 before 1.2.0, and 1.2.0 < 1.10.0 in version order.
-    do_publish_app_release(version="1.0.0", store_url=STORE, minimum_supported=True, published_at=ago(days=90))
+    do_publish_app_release(version="1.0.0", store_url=STORE, minimum_supported=True, published_at=ago(days=90), actor=Actor.cli("pytest"))
     do_publish_app_release(
-        version="1.10.0", store_url=STORE + "?v=1.10", notes="不具合の修正", published_at=ago(days=2)
+        version="1.10.0", store_url=STORE + "?v=1.10", notes="不具合の修正", published_at=ago(days=2),
+        actor=Actor.cli("pytest"),
     )
-    do_publish_app_release(version="1.2.0", store_url=STORE, published_at=ago(days=1))
-    do_publish_app_release(version="3.0.0", store_url=STORE, minimum_supported=True, published_at=ahead(days=1))
+    do_publish_app_release(version="1.2.0", store_url=STORE, published_at=ago(days=1), actor=Actor.cli("pytest"))
+    do_publish_app_release(version="3.0.0", store_url=STORE, minimum_supported=True, published_at=ahead(days=1), actor=Actor.cli("pytest"))
 
 
 @pytest.mark.parametrize(
@@ -49,7 +51,7 @@ def test_update_flags_follow_version_order(terminal, releases, current, availabl
 
 
 def test_a_newer_minimum_makes_the_update_required(terminal, releases):
-    do_publish_app_release(version="1.11.0", store_url=STORE, minimum_supported=True)
+    do_publish_app_release(version="1.11.0", store_url=STORE, minimum_supported=True, actor=Actor.cli("pytest"))
     body = ok(latest(terminal, "1.10.0"))
     assert (body["latest_version"], body["update_available"], body["update_required"]) == ("1.11.0", True, True)
 
@@ -71,13 +73,13 @@ def test_unsigned_call_is_refused(api_client, releases):
 
 
 def test_publishing_validates_and_audits(db):
-    release = do_publish_app_release(version="1.2", store_url=STORE, created_by="manage.py publish_app_release")
+    release = do_publish_app_release(version="1.2", store_url=STORE, actor=Actor.cli("manage.py publish_app_release"))
     event = AuditEvent.objects.get(action="app_release_published")
     assert event.object_ids == [str(release.pk)] and event.detail["version"] == "1.2"
     assert event.actor_id == "manage.py publish_app_release"
     with pytest.raises(ValidationError) as raised:
-        do_publish_app_release(version="1.2.0", store_url=STORE)  # the same version as 1.2
+        do_publish_app_release(version="1.2.0", store_url=STORE, actor=Actor.cli("pytest"))  # the same version as 1.2
     assert "version" in raised.value.message_dict
     with pytest.raises(ValidationError) as raised:
-        do_publish_app_release(version="latest", store_url="javascript:alert(1)")
+        do_publish_app_release(version="latest", store_url="javascript:alert(1)", actor=Actor.cli("pytest"))
     assert set(raised.value.message_dict) == {"version", "store_url"}

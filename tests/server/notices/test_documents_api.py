@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from contracts import signing
 from server.audit.models import AuditEvent
+from server.common.actor import Actor
 from server.devices.actions import do_retire_device
 from server.devices.models import Device
 from server.notices.actions import do_publish_document, seed_default_documents
@@ -18,14 +19,15 @@ pytestmark = pytest.mark.django_db
 
 def publish(kind: str, version: str, **kwargs) -> Document:
     return do_publish_document(
-        kind=kind, version=version, title=f"利用規約 {version}", body=f"第{version}版の本文", **kwargs
+        kind=kind, version=version, title=f"利用規約 {version}", body=f"第{version}版の本文", **kwargs,
+        actor=Actor.cli("pytest"),
     )
 
 
 def test_default_documents_are_seeded_once(terminal):
-    created = seed_default_documents()
+    created = seed_default_documents(actor=Actor.cli("pytest"))
     assert sorted(d.kind for d in created) == ["licenses", "privacy", "terms"]
-    assert seed_default_documents() == []
+    assert seed_default_documents(actor=Actor.cli("pytest")) == []
     assert Document.objects.count() == 3
     labels = {}
     for kind in Document.KINDS:
@@ -55,15 +57,15 @@ def test_unknown_kind_and_unpublished_kind_are_coded_404(terminal):
 
 def test_documents_are_readable_before_registration(api_client, db):
     """The terminal shows 利用規約 before it is registered (manual P.5), so no signature is needed."""
-    seed_default_documents()
+    seed_default_documents(actor=Actor.cli("pytest"))
     assert ok(api_client.get("/api/v1/documents/terms"))["kind"] == "terms"
 
 
 def test_a_signature_that_is_present_is_still_verified(terminal):
-    seed_default_documents()
+    seed_default_documents(actor=Actor.cli("pytest"))
     wrong_key = signing.generate_device_key()
     assert error(terminal.call("GET", "/api/v1/documents/terms", key=wrong_key), 401)["code"] == "bad_signature"
-    do_retire_device(Device.objects.get(pk=terminal.device_id), "manager", "紛失")
+    do_retire_device(Device.objects.get(pk=terminal.device_id), "紛失", actor=Actor.cli("manager"))
     assert error(terminal.call("GET", "/api/v1/documents/terms"), 403)["code"] == "device_retired"
 
 
@@ -73,5 +75,5 @@ def test_publishing_validates_kind_version_and_text():
         publish("licenses", "1.0")
     assert "version" in raised.value.message_dict
     with pytest.raises(ValidationError) as raised:
-        do_publish_document(kind="cookies", version="", title="", body=" ")
+        do_publish_document(kind="cookies", version="", title="", body=" ", actor=Actor.cli("pytest"))
     assert set(raised.value.message_dict) == {"kind", "version", "title", "body"}

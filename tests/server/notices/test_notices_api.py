@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.db import connection
 
+from server.common.actor import Actor
 from server.devices.actions import do_retire_device
 from server.devices.models import Device
 from server.notices.actions import do_end_notice, do_mark_notice_read, do_publish_notice
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def publish(title: str, institution=None, **kwargs) -> Notice:
-    return do_publish_notice(title=title, body=f"{title}の本文です。", institution=institution, **kwargs)
+    return do_publish_notice(title=title, body=f"{title}の本文です。", institution=institution, **kwargs, actor=Actor.cli("pytest"))
 
 
 @pytest.fixture
@@ -51,14 +52,14 @@ def test_list_shows_own_and_global_notices_inside_their_window_newest_first(term
 def test_a_notice_with_an_end_is_shown_until_that_end(terminal, institution):
     ending = publish("本日まで", institution, publish_from=ago(hours=1), publish_until=ahead(minutes=5))
     assert [n["id"] for n in listing(terminal)["notices"]] == [ending.pk]
-    do_end_notice(ending, ended_by="manager")
+    do_end_notice(ending, actor=Actor.cli("manager"))
     assert listing(terminal)["notices"] == []
 
 
 def test_ending_an_ended_notice_keeps_its_end(institution):
     ended = publish("終了済み", institution, publish_from=ago(days=2), publish_until=ago(days=1))
     until = ended.publish_until
-    do_end_notice(ended)
+    do_end_notice(ended, actor=Actor.cli("pytest"))
     ended.refresh_from_db()
     assert ended.publish_until == until
 
@@ -72,7 +73,7 @@ def test_a_device_cannot_be_marked_as_reading_another_institutions_notice(foreig
 
 def test_ending_a_scheduled_notice_means_it_never_shows(terminal, institution):
     scheduled = publish("予定", institution, publish_from=ahead(minutes=1))
-    do_end_notice(scheduled)
+    do_end_notice(scheduled, actor=Actor.cli("pytest"))
     assert scheduled.state() == Notice.STATE_ENDED
     assert listing(terminal)["notices"] == []
 
@@ -162,7 +163,7 @@ def test_bad_signature_and_retired_device_are_refused(terminal, notices):
     assert error(terminal.call("GET", "/api/v1/notices", key=signing.generate_device_key()), 401)["code"] == (
         "bad_signature"
     )
-    do_retire_device(Device.objects.get(pk=terminal.device_id), "manager", "紛失")
+    do_retire_device(Device.objects.get(pk=terminal.device_id), "紛失", actor=Actor.cli("manager"))
     assert error(terminal.call("POST", f"/api/v1/notices/{notices['own'].pk}/read"), 403)["code"] == "device_retired"
 
 
@@ -176,7 +177,7 @@ def test_publication_is_audited_and_validated(institution):
     assert event.object_ids == [str(notice.pk)] and event.institution_id == institution.pk
     assert event.detail["scope"] == institution.code
     with pytest.raises(ValidationError) as raised:
-        do_publish_notice(title=" ", body="", url="ftp://x", publish_from=ahead(hours=1), publish_until=ago(hours=1))
+        do_publish_notice(title=" ", body="", url="ftp://x", publish_from=ahead(hours=1), publish_until=ago(hours=1), actor=Actor.cli("pytest"))
     assert set(raised.value.message_dict) == {"title", "body", "url", "publish_until"}
 
 

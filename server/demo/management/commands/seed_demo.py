@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from server.common.actor import Actor
 from server.devices.actions import do_issue_activation_code
 from server.institutions.actions import do_create_app_account, do_create_institution, do_create_staff_user
 from server.institutions.models import AppAccount, Institution, StaffMembership
@@ -41,18 +42,19 @@ class Command(BaseCommand):
     def handle(self, *args, card_dir: Path | None, codes: int, codes_file: Path | None, **options):
         card_dir = card_dir or Path(settings.DATA_DIR) / "demo" / "cards"
         card_dir.mkdir(parents=True, exist_ok=True)
+        actor = Actor.cli("manage.py seed_demo")
         with transaction.atomic():
             institution = (Institution.objects.filter(code=DEMO_INSTITUTION_CODE).first()
-                           or do_create_institution(code=DEMO_INSTITUTION_CODE, name=DEMO_INSTITUTION_NAME))
+                           or do_create_institution(code=DEMO_INSTITUTION_CODE, name=DEMO_INSTITUTION_NAME, actor=actor))
             if not AppAccount.objects.filter(institution=institution, account_id=DEMO_ACCOUNT_ID).exists():
-                do_create_app_account(institution, DEMO_ACCOUNT_ID, DEMO_PASSWORD)
+                do_create_app_account(institution, DEMO_ACCOUNT_ID, DEMO_PASSWORD, actor=actor)
             for username, roles in DEMO_STAFF:
                 if not StaffMembership.objects.filter(user__username=username).exists():
-                    do_create_staff_user(institution, username, DEMO_PASSWORD, roles)
-            issued = [do_issue_activation_code(institution)[0] for _ in range(codes)]
-            seed_default_documents()
+                    do_create_staff_user(institution, username, DEMO_PASSWORD, roles, actor=actor)
+            issued = [do_issue_activation_code(institution, actor=actor)[0] for _ in range(codes)]
+            seed_default_documents(actor=actor)
             if not Notice.objects.filter(title=DEMO_NOTICE_TITLE).exists():
-                do_publish_notice(title=DEMO_NOTICE_TITLE, body=DEMO_NOTICE_BODY, created_by="seed_demo")
+                do_publish_notice(title=DEMO_NOTICE_TITLE, body=DEMO_NOTICE_BODY, actor=actor)
         cards = seed_demo_roster(card_dir)
         manifest = card_dir / "cards.json"
         manifest.write_text(json.dumps([card.as_dict() for card in cards], ensure_ascii=False, indent=2), encoding="utf-8")

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from server.common.actor import Actor
 from server.devices.actions import do_issue_activation_code
 from server.institutions.models import Institution
 
@@ -20,7 +21,9 @@ class Command(BaseCommand):
         if ttl_hours is not None and ttl_hours < 1:
             raise CommandError("--ttl-hours は1以上を指定してください。")
         try:
-            code, obj = do_issue_activation_code(found, device_name=device_name, ttl=ttl_hours)
+            code, obj = do_issue_activation_code(
+                found, device_name=device_name, ttl=ttl_hours, actor=Actor.cli("manage.py issue_activation_code")
+            )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         self.stdout.write(code)

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from server.common.actor import Actor
 from server.devices.actions import do_retire_device
 from server.devices.models import Device
 
@@ -18,5 +19,5 @@ class Command(BaseCommand):
             device = Device.objects.get(pk=device_id)
         except (Device.DoesNotExist, ValueError, ValidationError) as exc:  # a malformed UUID: ValidationError
             raise CommandError(f"端末が見つかりません: {device_id}") from exc
-        do_retire_device(device, by, reason)
+        do_retire_device(device, reason, actor=Actor.cli(by))
         self.stdout.write(f"端末「{device.name}」({device.pk}) を廃止しました。")

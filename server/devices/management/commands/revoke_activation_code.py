@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from server.common.actor import Actor
 from server.devices.actions import do_revoke_activation_code
 from server.devices.models import ActivationCode
 
@@ -18,5 +19,5 @@ class Command(BaseCommand):
             raise CommandError(f"アクティベーションコードが見つかりません: {institution} #{code_id}")
         if code.used_at is not None:
             raise CommandError("このアクティベーションコードは既に使用されています。")
-        do_revoke_activation_code(code, by=by or "cli")
+        do_revoke_activation_code(code, actor=Actor.cli(by or "manage.py revoke_activation_code"))
         self.stdout.write(f"アクティベーションコード #{code.pk} を無効化しました。")

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from server.common.actor import Actor
 from server.institutions.actions import do_create_app_account
 from server.institutions.models import Institution
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError(f"機関コード {institution} の医療機関は登録されていません。")
         try:
-            account = do_create_app_account(found, account_id, password)
+            account = do_create_app_account(found, account_id, password, actor=Actor.cli("manage.py create_app_account"))
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(f"アプリアカウントを作成しました: {found.code} / {account.account_id}")

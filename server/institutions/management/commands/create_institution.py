@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from server.common.actor import Actor
 from server.institutions.actions import do_create_institution
 from server.institutions.models import Institution
 
@@ -16,7 +17,7 @@ class Command(BaseCommand):
         if Institution.objects.filter(code=code).exists():
             raise CommandError(f"機関コード {code} は既に登録されています。")
         try:
-            institution = do_create_institution(code=code, name=name)
+            institution = do_create_institution(code=code, name=name, actor=Actor.cli("manage.py create_institution"))
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(f"医療機関を登録しました: {institution.code} {institution.name}")

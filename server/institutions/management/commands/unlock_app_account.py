@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from server.common.actor import Actor
 from server.institutions.actions import do_unlock_app_account
 from server.institutions.models import AppAccount
 
@@ -17,6 +18,6 @@ class Command(BaseCommand):
         if account is None:
             raise CommandError(f"アプリアカウントが見つかりません: {institution} / {account_id}")
         was_locked = account.is_locked()
-        do_unlock_app_account(account, by=by)
+        do_unlock_app_account(account, actor=Actor.cli(by or "manage.py unlock_app_account"))
         state = "ロックを解除しました" if was_locked else "ロックされていませんでした（失敗回数を0に戻しました）"
         self.stdout.write(f"{account.institution.code} / {account.account_id}: {state}")

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 
+from server.common.actor import Actor
 from server.notices.actions import do_publish_app_release
 from server.notices.management.commands._common import VersionOptionMixin, command_error, parse_moment
 
@@ -25,7 +26,7 @@ class Command(VersionOptionMixin, BaseCommand):
                 notes=notes,
                 minimum_supported=minimum_supported,
                 published_at=parse_moment(published_at, "--published-at"),
-                created_by="manage.py publish_app_release",
+                actor=Actor.cli("manage.py publish_app_release"),
             )
         except ValidationError as exc:
             raise command_error(exc) from exc

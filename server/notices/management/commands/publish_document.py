@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from server.common.actor import Actor
 from server.notices.actions import do_publish_document
 from server.notices.management.commands._common import VersionOptionMixin, command_error, parse_moment
 from server.notices.models import Document
@@ -30,7 +31,7 @@ class Command(VersionOptionMixin, BaseCommand):
                 title=title,
                 body=body,
                 published_at=parse_moment(published_at, "--published-at"),
-                created_by="manage.py publish_document",
+                actor=Actor.cli("manage.py publish_document"),
             )
         except ValidationError as exc:
             raise command_error(exc) from exc

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from server.common.actor import Actor
 from server.common.jst import format_jst
 from server.institutions.models import Institution
 from server.notices.actions import do_publish_notice
@@ -32,7 +33,7 @@ class Command(BaseCommand):
                 institution=target,
                 publish_from=parse_moment(publish_from, "--from"),
                 publish_until=parse_moment(publish_until, "--until"),
-                created_by="manage.py publish_notice",
+                actor=Actor.cli("manage.py publish_notice"),
             )
         except ValidationError as exc:
             raise command_error(exc) from exc

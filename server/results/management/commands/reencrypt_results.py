@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from server.audit.actions import record_event
+from server.common.actor import Actor
 from server.results.actions import do_reencrypt_exports, do_reencrypt_results
 from server.results.models import CheckResult
 
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         left = CheckResult.objects.exclude(key_id=to_key_id).count()
         record_event(
             "results_reencrypted",
-            actor_type="cli",
+            Actor.cli("manage.py reencrypt_results"),
             detail={"to": to_key_id, "rows": total, "left": left, "exports": exports},
         )
         self.stdout.write(
