@@ -121,7 +121,7 @@ class RegistrationDetailView(SandboxAPIView):
         return Response(_registration_body(registration))
 
 
-class RegistrationTermsView(DeviceAPIView):
+class RegistrationTermsView(SandboxAPIView):
     @extend_schema(
         operation_id="sandbox_registrations_terms",
         summary="利用規約 of 健康保険証利用登録, shown to the patient before the card is read for it (T27)",
