@@ -17,7 +17,7 @@ from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 from rest_framework.test import APIClient
 
-from server.common.actor import Actor
+from server.common.actor import DEVICE, Actor
 from tests.admin_ui.conftest import PASSWORD
 from tests.admin_ui.test_browser import CHROMIUM, CHROMIUM_ARGS
 
@@ -124,6 +124,7 @@ def test_every_page_fits_at_1366_and_390(
     do_publish_app_release(version="1.2.0", store_url="https://apps.example.invalid/myna/store/page", minimum_supported=True, actor=Actor.cli("pytest"))
     record_event(
         "device_updated",
+        Actor(DEVICE, str(devices[0].pk)),
         institution=clinic,
         device=devices[0],
         detail={"app_version": {"from": "1.0.2", "to": "1.0.3"}, "reader_name": {"from": "", "to": "Sony RC-S300"}},
