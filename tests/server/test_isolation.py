@@ -212,7 +212,6 @@ CASES: dict[str, Callable[[Home], list[Call]]] = {
     "sandbox-registrations": lambda h: [
         Call("POST", reverse("sandbox-registrations"), {**_sandbox_query(h), "terms_accepted": True}),
     ],
-    "sandbox-registration-terms": lambda h: [Call("GET", reverse("sandbox-registration-terms"))],
     "sandbox-registration": lambda h: [
         Call("GET", reverse("sandbox-registration", kwargs={"registration_id": h.registration_id})),
     ],
