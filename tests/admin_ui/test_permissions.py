@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from admin_ui import urls as console_urls
 from server.audit.models import AuditEvent
-from server.common.actor import Actor
+from server.common.actor import STAFF, Actor
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def objects(clinic, make_device, make_result, make_account, make_staff):
     colleague = make_staff("colleague", clinic, "manager")
     today = timezone.localdate()
     export = do_request_export(
-        clinic, ResultQuery("institution", today, today, 8), actor_type="staff", actor_id="colleague"
+        clinic, ResultQuery("institution", today, today, 8), actor=Actor(STAFF, "colleague")
     )
     do_build_export(str(export.pk))
     return {
