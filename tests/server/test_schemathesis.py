@@ -30,6 +30,7 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.meta import negated_parameters
 
 from contracts import signing
+from server.common.actor import Actor
 from server.devices import ratelimit
 from server.devices.actions import do_issue_activation_code
 from server.institutions.actions import do_create_staff_user
@@ -133,7 +134,7 @@ def _refused_as_malformed(operation_id: str, response: requests.Response) -> str
 @pytest.fixture
 def staff_session(live_server, institution) -> dict[str, str]:
     """A manager's console session (cookie) and a CSRF token for the console's API."""
-    user = do_create_staff_user(institution, "manager", PASSWORD, "manager")
+    user = do_create_staff_user(institution, "manager", PASSWORD, "manager", actor=Actor.cli("pytest"))
     client = Client()
     client.force_login(user)
     return {"sessionid": client.cookies["sessionid"].value, "csrftoken": CSRF}
@@ -241,7 +242,7 @@ def test_stateful_workflows_follow_the_links(live_server, terminal, institution,
             operation_id = case.operation.definition.raw["operationId"]
             if operation_id == "devices_register" and case.meta.generation.mode.is_positive:
                 self.new_key = signing.generate_device_key()
-                code, _ = do_issue_activation_code(institution)
+                code, _ = do_issue_activation_code(institution, actor=Actor.cli("pytest"))
                 case.body = registration_body(institution, code, self.new_key, device_name=f"端末{code[-4:]}")
             elif operation_id == "results_batch" and case.meta.generation.mode.is_positive:
                 case.body = {"results": [factories.batch_item() for _ in range(2)]}
