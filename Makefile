@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench screenshots references package schemathesis install-demo install-dev services pcscd compose-check clean
+.PHONY: demo test lint bench screenshots references package schemathesis soak install-demo install-dev services pcscd compose-check clean
 
 ## make demo: run the product on the embedded default (SQLite, no Redis): server, console, sandbox and one terminal.
 demo:
@@ -32,6 +32,10 @@ references:
 ## make package: the terminal as an installable one-folder app (PyInstaller) in build/dist/myna-terminal/.
 package:
 	bash scripts/package.sh
+
+## make soak: bench/soak.py — 50 simulated tablets for 10 minutes; errors, p95 per endpoint, RSS of web and worker.
+soak:
+	bash scripts/soak.sh
 
 ## make schemathesis: the schemathesis run of make test, larger (every operation, 150 examples per mode; 150 scenarios).
 schemathesis:

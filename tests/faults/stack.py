@@ -1,4 +1,4 @@
-"""The fault campaign's own services, on spare ports in a scratch directory — never the machine's shared PostgreSQL
+"""The fault campaign's (and bench/soak.py's) own services, on spare ports in a scratch directory — never the machine's shared PostgreSQL
 (5432), Redis (6379) or pcscd: a throwaway PostgreSQL 15 cluster (Debian's initdb, run as the postgres user), a
 redis-server without persistence, gunicorn under the production settings, a Celery worker and Celery beat.
 
@@ -130,7 +130,7 @@ class Postgres:
 class Stack:
     """PostgreSQL, Redis, gunicorn (2 workers), a Celery worker and beat, all of this test's own."""
 
-    def __init__(self) -> None:
+    def __init__(self, **env_overrides: str) -> None:
         # Not pytest's tmp_path: its parents are private to root, and PostgreSQL runs as the postgres user.
         self.directory = Path(tempfile.mkdtemp(prefix="myna-faults-"))
         self.directory.chmod(0o755)
@@ -153,7 +153,7 @@ class Stack:
             WORK_RECOVERY_INTERVAL_SECONDS="2",
             LOG_LEVEL="WARNING",
         )
-        self.env.pop("DJANGO_SETTINGS_MODULE_TEST", None)
+        self.env.update(env_overrides)
         python = sys.executable
         self.redis = Service(
             "redis",
