@@ -21,14 +21,9 @@ from admin_ui.forms import ResultSearchForm
 from server.common.csvfile import ENCODINGS, csv_bytes_response
 from server.common.jst import JST
 from server.devices.models import Device
-from server.results.exports import (
-    EXPORT_HEADER,
-    do_record_download,
-    do_request_export,
-    export_content,
-)
-from server.results.filtersets import DEFAULT_PAGE_SIZE, ResultQuery
+from server.results.exports import do_record_download, do_request_export, export_content
 from server.results.models import ResultExport
+from server.results.queries import DEFAULT_PAGE_SIZE, EXPORT_HEADER, ResultQuery
 
 
 class ExportForm(forms.Form):

@@ -21,7 +21,7 @@ from django.views.generic import FormView, TemplateView, View
 from admin_ui.access import ROLE_ADMIN, ROLE_IT, ROLE_MANAGER, StaffRequiredMixin, home_url
 from admin_ui.audit_details import describe, describe_text
 from admin_ui.dashboard import dashboard_context, parse_period
-from admin_ui.filters import filter_audit_events, filter_results
+from admin_ui.filters import filter_audit_events
 from admin_ui.forms import (
     ACTOR_TYPE_LABELS,
     AuditSearchForm,
@@ -34,9 +34,9 @@ from admin_ui.forms import (
     RetireDeviceForm,
     audit_action_label,
 )
-from admin_ui.presenters import result_sections
 from admin_ui.sorting import parse_sort
 from admin_ui.templatetags.console import jst_datetime
+from contracts.result_view import build_result_view
 from server.audit.actions import record_event
 from server.audit.models import AuditEvent
 from server.common.actor import STAFF, Actor
@@ -52,6 +52,7 @@ from server.institutions.actions import do_create_app_account, do_set_app_accoun
 from server.institutions.models import AppAccount
 from server.institutions.queries import membership_of
 from server.results.models import CheckResult
+from server.results.queries import ResultFilters, filter_results, result_ordering
 
 RESULTS_PER_PAGE = 20
 CODES_PER_PAGE = 20
@@ -199,7 +200,9 @@ class ResultListView(StaffRequiredMixin, TemplateView):
         form = ResultSearchForm({**ResultSearchForm.default_data(), **self.request.GET.dict()}, devices=devices)
         sort = parse_sort(self.request.GET, RESULT_SORTS, "-checked_at")
         results = (
-            filter_results(self._base(), form.cleaned_data, sort.value) if form.is_valid() else self._base().none()
+            filter_results(self._base(), ResultFilters.of(form.cleaned_data)).order_by(*result_ordering(sort.value))
+            if form.is_valid()
+            else self._base().none()
         )
         page = Paginator(results, RESULTS_PER_PAGE).get_page(self.request.GET.get("page"))
         querystring = self.request.GET.copy()
@@ -243,7 +246,7 @@ class ResultDetailView(StaffRequiredMixin, TemplateView):
         result = get_object_or_404(
             CheckResult.objects.select_related("device"), pk=self.kwargs["result_id"], institution=self.institution
         )
-        context.update(result=result, sections=result_sections(result.document or {}))
+        context.update(result=result, view=build_result_view(result.document or {}))
         context["back_query"] = self.request.GET.get("back", "")
         _audit(self, "console_result_viewed", objects=[str(result.pk)], detail={"device": str(result.device_id)})
         context["viewers"] = result_viewers(self.institution, result)
@@ -263,7 +266,7 @@ class ResultPrintView(StaffRequiredMixin, TemplateView):
         result = get_object_or_404(
             CheckResult.objects.select_related("device"), pk=self.kwargs["result_id"], institution=self.institution
         )
-        context.update(result=result, sections=result_sections(result.document or {}), printed_at=timezone.now())
+        context.update(result=result, view=build_result_view(result.document or {}), printed_at=timezone.now())
         detail = {"device": str(result.device_id), "print": True}
         _audit(self, "console_result_viewed", objects=[str(result.pk)], detail=detail)
         return context

@@ -30,7 +30,7 @@ import _results_common as common  # noqa: E402
 
 def generate(url: str, rows: int, devices: int, seed: int) -> None:
     from server.common.jst import JST, today_jst
-    from server.results.filtersets import first_of_previous_month
+    from server.results.queries import first_of_previous_month
 
     institution, terminals = common.create_institution_with_devices(devices)
     start = datetime.datetime.combine(first_of_previous_month(today_jst()), datetime.time.min, tzinfo=JST)
@@ -66,7 +66,7 @@ def main() -> int:
     from contracts import signing
     from server.common.jst import today_jst
     from server.devices.models import Device
-    from server.results.filtersets import ResultQuery, encode_cursor, first_of_previous_month
+    from server.results.queries import ResultQuery, encode_cursor, first_of_previous_month
 
     if reuse:
         print(f"reusing {url.rsplit('/', 1)[1]} with {args.rows:,} rows")
@@ -82,7 +82,7 @@ def main() -> int:
     today = today_jst()
     date_from = first_of_previous_month(today)
     query = ResultQuery(scope="institution", date_from=date_from, date_to=today, page_size=args.page_size)
-    from server.results.filtersets import visible_results
+    from server.results.queries import visible_results
 
     qs = visible_results(device, query)
     total = qs.count()

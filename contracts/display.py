@@ -17,6 +17,12 @@ IDENTITY_VERIFICATION = {
     "iphone": "スマートフォン (iPhone)",
     "android": "スマートフォン (Android)",
 }
+CERTIFICATE_STATUS = {
+    "valid": "有効",
+    "expiring": "有効期限が残り3カ月未満",
+    "grace_period": "有効期限経過後の猶予期間内",
+}
+REASON_OF_LOSS = {"01": "死亡", "02": "生活保護受給開始", "03": "医療保険等の資格取得", "99": "その他"}  # OQSCD008
 LIMIT_CERTIFICATE_CLASS = {
     "01": "限度額適用認定証",
     "02": "限度額適用・標準負担額減額認定証",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime
-from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-JST = ZoneInfo("Asia/Tokyo")
+from contracts.periods import JST
+from contracts.result_view import date_time_jp
 
 
 def now_jst() -> datetime.datetime:
@@ -20,4 +20,4 @@ def today_jst() -> datetime.date:
 
 def format_jst(moment: datetime.datetime) -> str:
     """`YYYY年MM月DD日 HH時MM分`, the manual's format."""
-    return f"{moment.astimezone(JST):%Y年%m月%d日 %H時%M分}"
+    return date_time_jp(moment)

@@ -19,16 +19,21 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from contracts import display
-from contracts.display import IDENTITY_VERIFICATION
 from server.audit.actions import record_event
 from server.common.actor import Actor
 from server.common.csvfile import ENCODINGS, EncodingReport, csv_lines
-from server.common.jst import JST
 from server.common.tasks import queue_after_commit
 from server.results import crypto
-from server.results.filtersets import ResultQuery
 from server.results.models import CheckResult, ResultExport
+from server.results.queries import (
+    EXPORT_HEADER,
+    ResultFilters,
+    ResultQuery,
+    export_row,
+    filter_results,
+    older_than,
+    search_results,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,119 +42,6 @@ CHUNK = 1000
 DEFAULT_MAX_ROWS = 200_000
 TOKEN_SALT = "results.export.download"
 # The columns of every result CSV (console and background exports), in this order, documented in docs/console.md.
-# Stable: a レセコン import keyed on these names keeps working; new columns are only ever added at the end.
-EXPORT_COLUMNS: list[tuple[str, str]] = [
-    ("資格確認日時", "checked_at"),
-    ("端末", "device"),
-    ("資格確認結果", "validity"),
-    ("資格有効性", "validity_detail"),
-    ("本人確認の方法", "identity_verification"),
-    ("照会番号", "reference_number"),
-    ("保険者番号", "insurer_number"),
-    ("保険者名", "insurer_name"),
-    ("記号", "symbol"),
-    ("番号", "number"),
-    ("枝番", "branch"),
-    ("氏名", "name"),
-    ("フリガナ", "name_kana"),
-    ("生年月日", "birthdate"),
-    ("性別", "sex"),
-    ("本人・家族の別", "personal_family"),
-    ("被保険者氏名", "insured_name"),
-    ("区分", "category"),
-    ("負担割合", "ratio"),
-    ("有効開始日", "valid_from"),
-    ("有効終了日", "valid_until"),
-    ("資格取得年月日", "qualified_on"),
-    ("高齢受給者証 負担割合", "elderly_ratio"),
-    ("限度額適用認定証 適用区分", "limit_class"),
-    ("限度額適用認定証 有効期間", "limit_period"),
-    ("特定疾病療養受療証1 疾病", "disease1"),
-    ("特定疾病療養受療証1 自己負担限度額", "disease1_self_pay"),
-    ("特定疾病療養受療証2 疾病", "disease2"),
-    ("特定疾病療養受療証2 自己負担限度額", "disease2_self_pay"),
-    ("特定疾病療養受療証3 疾病", "disease3"),
-    ("特定疾病療養受療証3 自己負担限度額", "disease3_self_pay"),
-    ("受信日時", "received_at"),
-    ("結果ID", "id"),
-]
-EXPORT_HEADER = [label for label, _ in EXPORT_COLUMNS]
-
-
-def _excel_datetime(value: datetime.datetime) -> str:
-    """``2026/11/24 12:34:56`` in JST: a form Excel reads as a date and time."""
-    return timezone.localtime(value, JST).strftime("%Y/%m/%d %H:%M:%S")
-
-
-def _excel_date(value: Any) -> str:
-    """``1952/01/01`` from the document's ISO date: a form Excel and レセコン imports read as a date."""
-    if not value:
-        return ""
-    try:
-        return datetime.date.fromisoformat(str(value)).strftime("%Y/%m/%d")
-    except ValueError:
-        return str(value)
-
-
-def _period(start: Any, end: Any) -> str:
-    if not start and not end:
-        return ""
-    return f"{_excel_date(start)}〜{_excel_date(end)}"
-
-
-def export_row(result: CheckResult) -> list[Any]:
-    """One CSV row under ``EXPORT_HEADER``: the whole qualification record of the (decrypted) result document, with
-    the code labels of contracts.display. Needs ``device``. 特定疾病 only where the patient consented (the document
-    has them only then)."""
-    document = result.document or {}
-    q = document.get("result_of_qualification_confirmation") or {}
-    elderly = q.get("elderly_recipient_certificate_info") or {}
-    limit = q.get("limit_application_certificate_related_info") or {}
-    diseases = (q.get("specific_diseases_certificate_list") or [])[:3]
-    validity = document.get("qualification_validity") or result.qualification_validity
-    values: dict[str, Any] = {
-        "checked_at": _excel_datetime(result.checked_at),
-        "device": result.device.name,
-        "validity": "資格有効" if result.is_valid else "資格無効",
-        "validity_detail": display.VALIDITY.get(validity, validity or ""),
-        "identity_verification": IDENTITY_VERIFICATION.get(result.identity_verification, result.identity_verification),
-        "reference_number": document.get("reference_number") or "",
-        "insurer_number": q.get("insurer_number") or result.insurer_number,
-        "insurer_name": q.get("insurer_name") or "",
-        "symbol": q.get("insured_card_symbol") or "",
-        "number": q.get("insured_identification_number") or "",
-        "branch": q.get("insured_branch_number") or "",
-        "name": q.get("name") or "",
-        "name_kana": q.get("name_kana") or "",
-        "birthdate": _excel_date(q.get("birthdate")),
-        "sex": display.SEX.get(q.get("sex1") or "", ""),
-        "personal_family": display.PERSONAL_FAMILY.get(q.get("personal_family_classification") or "", ""),
-        "insured_name": q.get("insured_name") or "",
-        "category": display.category_label(q) if q else "",
-        "ratio": display.ratio_label(q.get("insured_partial_contribution_ratio")) or "",
-        "valid_from": _excel_date(q.get("insured_card_valid_date")),
-        "valid_until": _excel_date(q.get("insured_card_expiration_date")),
-        "qualified_on": _excel_date(q.get("qualification_date")),
-        "elderly_ratio": display.ratio_label(elderly.get("elderly_recipient_contribution_ratio")) or "",
-        "limit_class": display.LIMIT_APPLICATION_CLASS.get(
-            limit.get("limit_application_certificate_classification_flag") or "", ""
-        ),
-        "limit_period": _period(
-            limit.get("limit_application_certificate_valid_start_date"),
-            limit.get("limit_application_certificate_valid_end_date"),
-        ),
-        "received_at": _excel_datetime(result.received_at),
-        "id": result.pk,
-    }
-    for index in range(3):
-        disease = diseases[index] if index < len(diseases) else {}
-        category = disease.get("specific_diseases_disease_category") or ""
-        self_pay = disease.get("specific_diseases_self_pay")
-        values[f"disease{index + 1}"] = display.SPECIFIC_DISEASE.get(category, category)
-        values[f"disease{index + 1}_self_pay"] = "" if self_pay is None else self_pay
-    return [values[key] for _, key in EXPORT_COLUMNS]
-
-
 def do_request_export(
     institution: Any,
     query: ResultQuery,
@@ -201,17 +93,9 @@ def _stuck_after() -> datetime.timedelta:
 
 
 def export_queryset(export: ResultExport) -> QuerySet[CheckResult]:
-    start = datetime.datetime.combine(export.date_from, datetime.time.min, tzinfo=JST)
-    end = datetime.datetime.combine(export.date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=JST)
-    qs = CheckResult.objects.filter(institution_id=export.institution_id, checked_at__gte=start, checked_at__lt=end)
-    if export.scope == "device" and export.device_id is not None:
-        qs = qs.filter(device_id=export.device_id)
-    filters = export.filters or {}
-    if filters.get("device"):
-        qs = qs.filter(device_id=filters["device"])
-    if filters.get("validity") in ("valid", "invalid"):
-        qs = qs.filter(is_valid=filters["validity"] == "valid")
-    return qs
+    """The results of an export: its search (period, scope) and the console's terminal and validity filters."""
+    query = ResultQuery(scope=export.scope, date_from=export.date_from, date_to=export.date_to, page_size=1)
+    return filter_results(search_results(export.institution_id, query, export.device_id), ResultFilters.of(export.filters or {}))
 
 
 def _rows(export: ResultExport, qs: QuerySet[CheckResult], ids: list[str]):
@@ -221,8 +105,7 @@ def _rows(export: ResultExport, qs: QuerySet[CheckResult], ids: list[str]):
     while True:
         chunk_qs = qs.select_related("device").order_by("-checked_at", "-id")
         if position is not None:
-            at, last_id = position
-            chunk_qs = chunk_qs.filter(checked_at__lte=at).filter(Q(checked_at__lt=at) | Q(id__lt=last_id))
+            chunk_qs = older_than(chunk_qs, *position)
         chunk = list(
             chunk_qs.only(
                 "id", "checked_at", "received_at", "is_valid", "qualification_validity", "insurer_number",

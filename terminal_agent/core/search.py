@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.display import is_valid_qualification
+from contracts.periods import MSG_ORDER, MSG_PERIOD, default_period, jst_day_start, today_jst
+from contracts.periods import search_window as allowed_range
 from terminal_agent.core.api_client import ApiClient, ApiFailure
-from terminal_agent.core.formatting import JST, date_time_jp, validity_label
+from terminal_agent.core.formatting import date_time_jp, validity_label
 from terminal_agent.core.store import LocalStore
 
 PAGE_SIZE = 8
-DEFAULT_DAYS = 30
-MSG_PERIOD = "資格確認結果検索は前月1日から検索日当日までを指定することができます。"
-MSG_ORDER = "開始日は終了日以前の日付を指定してください。"
 SCOPE_LABEL = "この端末で資格確認した結果のみ対象とする"
 MSG_OFFLINE_ALL = (
     "サーバーに接続できないため、すべての端末の資格確認結果は検索できません。"
@@ -34,21 +33,6 @@ class SearchError(ValueError):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
-
-
-def today_jst() -> dt.date:
-    return dt.datetime.now(JST).date()
-
-
-def allowed_range(today: dt.date) -> tuple[dt.date, dt.date]:
-    """From the 1st of the previous month to today."""
-    first_this_month = today.replace(day=1)
-    first_previous = (first_this_month - dt.timedelta(days=1)).replace(day=1)
-    return first_previous, today
-
-
-def jst_day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=JST)
 
 
 def window_start_utc(today: dt.date | None = None) -> str:
@@ -67,10 +51,8 @@ class SearchCriteria:
 
     @classmethod
     def default(cls, today: dt.date | None = None) -> SearchCriteria:
-        """The last 30 days, clipped to what the period rule allows."""
-        today = today or today_jst()
-        earliest, _ = allowed_range(today)
-        return cls(max(earliest, today - dt.timedelta(days=DEFAULT_DAYS)), today)
+        """The last 30 days, clipped to what the period rule allows (contracts.periods)."""
+        return cls(*default_period(today or today_jst()))
 
     def validate(self, today: dt.date | None = None) -> None:
         earliest, latest = allowed_range(today or today_jst())

@@ -51,7 +51,7 @@ def objects(clinic, make_device, make_result, make_account, make_staff):
     from server.institutions.models import StaffMembership
     from server.notices.actions import do_publish_notice
     from server.results.exports import do_build_export, do_request_export
-    from server.results.filtersets import ResultQuery
+    from server.results.queries import ResultQuery
 
     device = make_device(clinic, "受付1")
     _, code = do_issue_activation_code(clinic, actor=Actor.cli("pytest"))

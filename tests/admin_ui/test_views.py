@@ -334,6 +334,8 @@ def test_result_detail_shows_fields_with_display_labels(client, manager, clinic,
         "無効",
         "有効終了日",
         "2027年03月31日",
+        "生年月日",
+        "昭和55年04月01日",  # as the terminal's C-04-01-W shows it (contracts.result_view)
         "マイナンバーカード (暗証番号)",
         "受付1",
     ):

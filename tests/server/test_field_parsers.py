@@ -29,7 +29,7 @@ from server.common.actor import Actor
 from server.devices.actions import do_issue_activation_code
 from server.institutions.actions import do_create_staff_user
 from server.notices.actions import do_publish_notice
-from server.results.filtersets import ResultQuery, encode_cursor
+from server.results.queries import ResultQuery, encode_cursor
 from tests.server import factories
 from tests.server.conftest import PASSWORD, Terminal, registration_body
 

@@ -8,7 +8,7 @@ import pytest
 
 from server.audit.models import AuditEvent
 from server.common.jst import JST, today_jst
-from server.results.filtersets import first_of_previous_month
+from server.results.queries import first_of_previous_month
 from tests.server import factories
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.db import connection
 from server.audit.models import AuditEvent
 from server.common.jst import JST, today_jst
 from server.devices.models import Device
-from server.results.filtersets import (
+from server.results.queries import (
     ResultQuery,
     decode_cursor,
     first_of_previous_month,
@@ -142,7 +142,7 @@ def test_detail_as_onshi_xml_and_fhir(terminal):
 
 def test_last_page_meets_the_walk_from_the_first_and_is_a_full_page_beyond_the_count_limit(terminal, monkeypatch):
     """T08: first / previous / next / last never show a row twice: the last page is the remainder of the count."""
-    from server.results import filtersets
+    from server.results import queries
 
     now = datetime.datetime.now(datetime.UTC)
     items = push(terminal, [factories.batch_item(checked_at=now - datetime.timedelta(minutes=i)) for i in range(11)])
@@ -153,5 +153,5 @@ def test_last_page_meets_the_walk_from_the_first_and_is_a_full_page_beyond_the_c
     middle = search(terminal, cursor=last["previous"])
     assert [r["id"] for r in middle["results"]] == expected[4:8]
     assert search(terminal, cursor=middle["previous"])["previous"] is None
-    monkeypatch.setattr(filtersets, "LAST_PAGE_ALIGN_LIMIT", 5)  # too many to count: the oldest full page
+    monkeypatch.setattr(queries, "LAST_PAGE_ALIGN_LIMIT", 5)  # too many to count: the oldest full page
     assert [r["id"] for r in search(terminal, cursor=first["last"])["results"]] == expected[7:]

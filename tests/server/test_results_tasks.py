@@ -19,8 +19,8 @@ from server.institutions.actions import do_create_staff_user
 from server.results import tasks
 from server.results.actions import retention_cutoff
 from server.results.exports import do_build_export
-from server.results.filtersets import first_of_previous_month
 from server.results.models import CheckResult, ResultExport
+from server.results.queries import first_of_previous_month
 from tests.server import factories
 
 

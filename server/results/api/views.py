@@ -37,7 +37,8 @@ from server.results.api.serializers import (
     ResultRowSerializer,
 )
 from server.results.exports import do_record_download, do_request_export, download_token, export_content, token_is_valid
-from server.results.filtersets import (
+from server.results.models import CheckResult, ResultExport
+from server.results.queries import (
     DEFAULT_PAGE_SIZE,
     ResultQuery,
     decode_cursor,
@@ -45,7 +46,6 @@ from server.results.filtersets import (
     parse_query,
     visible_results,
 )
-from server.results.models import CheckResult, ResultExport
 
 
 class ResultBatchView(DeviceAPIView):
