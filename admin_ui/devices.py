@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.views.generic import TemplateView, View
 
 from admin_ui.access import ROLE_IT, ROLE_MANAGER, StaffRequiredMixin, console_context
-from admin_ui.audit_details import describe
-from admin_ui.forms import RetireDeviceForm, audit_action_label
+from admin_ui.forms import RetireDeviceForm
+from server.audit.labels import audit_action_label, describe
 from server.audit.models import AuditEvent
 from server.devices.actions import do_retire_device, do_revoke_activation_code
 from server.devices.models import ActivationCode, Device

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -19,11 +18,8 @@ from django.utils import timezone
 from django.views.generic import FormView, TemplateView, View
 
 from admin_ui.access import ROLE_ADMIN, ROLE_IT, ROLE_MANAGER, StaffRequiredMixin, home_url
-from admin_ui.audit_details import describe, describe_text
 from admin_ui.dashboard import dashboard_context, parse_period
-from admin_ui.filters import filter_audit_events
 from admin_ui.forms import (
-    ACTOR_TYPE_LABELS,
     AuditSearchForm,
     ConsoleLoginForm,
     CreateAppAccountForm,
@@ -32,13 +28,22 @@ from admin_ui.forms import (
     ResetAccountPasswordForm,
     ResultSearchForm,
     RetireDeviceForm,
-    audit_action_label,
 )
 from admin_ui.sorting import parse_sort
 from admin_ui.templatetags.console import jst_datetime
 from contracts.result_view import build_result_view
 from server.audit.actions import record_event
+from server.audit.labels import actor_type_label, audit_action_label, describe
 from server.audit.models import AuditEvent
+from server.audit.queries import (
+    AUDIT_CSV_HEADER,
+    audit_csv_rows,
+    audit_events,
+    bounded,
+    console_query,
+    device_names,
+    naming,
+)
 from server.common.actor import STAFF, Actor
 from server.common.csvfile import csv_streaming_response
 from server.devices.actions import (
@@ -286,7 +291,7 @@ VIEWERS_SHOWN = 50
 def result_viewers(institution: Any, result: CheckResult) -> dict[str, Any]:
     """A06 「この結果を見た人」: every audit event naming this result (GIN-indexed object ids), newest first."""
     events = AuditEvent.objects.filter(
-        institution=institution, object_ids__contains=[str(result.pk)], action__in=list(VIEWER_ACTIONS)
+        naming([str(result.pk)]), institution=institution, action__in=list(VIEWER_ACTIONS)
     ).order_by("-occurred_at", "-id")
     rows = list(events[:VIEWERS_SHOWN])
     names = dict(Device.objects.filter(institution=institution).values_list("pk", "name"))
@@ -296,7 +301,7 @@ def result_viewers(institution: Any, result: CheckResult) -> dict[str, Any]:
                 "event": event,
                 "what": "印刷用に表示" if (event.detail or {}).get("print") else VIEWER_ACTIONS[event.action],
                 "who": names.get(event.device_id, "端末") if event.actor_type == "device" else event.actor_id,
-                "kind": ACTOR_TYPE_LABELS.get(event.actor_type, event.actor_type),
+                "kind": actor_type_label(event.actor_type),
             }
             for event in rows
         ],
@@ -510,11 +515,12 @@ class AuditSearchMixin(StaffRequiredMixin):
         return AuditSearchForm(data, devices=devices)
 
     def events(self, form: AuditSearchForm) -> QuerySet:
-        base = AuditEvent.objects.filter(institution=self.institution)
-        return filter_audit_events(base, form.cleaned_data) if form.is_valid() else base.none()
+        if not form.is_valid():
+            return AuditEvent.objects.none()
+        return audit_events(self.institution.pk, console_query(form.cleaned_data))
 
-    def device_names(self) -> dict[Any, str]:
-        return dict(Device.objects.filter(institution=self.institution).values_list("pk", "name"))
+    def device_names(self) -> dict[str, str]:
+        return device_names(self.institution.pk)
 
 
 class AuditListView(AuditSearchMixin, TemplateView):
@@ -525,14 +531,13 @@ class AuditListView(AuditSearchMixin, TemplateView):
         form = self.audit_form()
         page = Paginator(self.events(form), AUDIT_PER_PAGE).get_page(self.request.GET.get("page"))
         names = self.device_names()
-        device_names = {str(pk): name for pk, name in names.items()}
         rows = [
             {
                 "event": event,
                 "action_label": audit_action_label(event.action),
-                "actor_label": ACTOR_TYPE_LABELS.get(event.actor_type, event.actor_type),
-                "device_name": names.get(event.device_id, "") if event.device_id else "",
-                "details": describe(event.detail, device_names),
+                "actor_label": actor_type_label(event.actor_type),
+                "device_name": names.get(str(event.device_id), "") if event.device_id else "",
+                "details": describe(event.detail, names),
             }
             for event in page.object_list
         ]
@@ -540,21 +545,6 @@ class AuditListView(AuditSearchMixin, TemplateView):
         querystring.pop("page", None)
         context.update(form=form, page=page, rows=rows, querystring=querystring.urlencode())
         return context
-
-
-AUDIT_CSV_HEADER = [
-    "日時",
-    "操作",
-    "操作コード",
-    "操作者の種類",
-    "操作者ID",
-    "端末",
-    "端末ID",
-    "対象",
-    "詳細",
-    "IPアドレス",
-    "リクエストID",
-]
 
 
 class AuditExportView(AuditSearchMixin, View):
@@ -565,37 +555,11 @@ class AuditExportView(AuditSearchMixin, View):
         if not form.is_valid():
             messages.error(request, "検索条件に誤りがあるため、CSVを出力できません。")
             return HttpResponseRedirect(reverse("console:audit") + "?" + request.GET.urlencode())
-        # Bound by id so rows written while streaming (this export's own event among them) do not slip in.
-        snapshot = self.events(form)
-        last = snapshot.order_by("-id").values_list("id", flat=True).first() or 0
-        events = snapshot.filter(id__lte=last)
+        events = bounded(self.events(form))
         count = events.count()
         _audit(self, "console_audit_exported", objects=[], detail={**_filters_detail(form.cleaned_data), "rows": count})
-        names = self.device_names()
-        device_names = {str(pk): name for pk, name in names.items()}
-
-        def rows():
-            for event in events.iterator(chunk_size=1000):
-                yield [
-                    jst_datetime_seconds(event.occurred_at),
-                    audit_action_label(event.action),
-                    event.action,
-                    ACTOR_TYPE_LABELS.get(event.actor_type, event.actor_type),
-                    event.actor_id,
-                    names.get(event.device_id, "") if event.device_id else "",
-                    event.device_id or "",
-                    " ".join(str(o) for o in event.object_ids),
-                    describe_text(event.detail, device_names),
-                    event.ip_address or "",
-                    event.request_id or "",
-                ]
-
-        return csv_streaming_response(f"監査ログ_{timezone.localdate():%Y%m%d}.csv", AUDIT_CSV_HEADER, rows())
-
-
-def jst_datetime_seconds(value: dt.datetime) -> str:
-    """``2026/11/24 12:34:56`` in JST: a form Excel reads as a date and time."""
-    return timezone.localtime(value).strftime("%Y/%m/%d %H:%M:%S")
+        rows = audit_csv_rows(events, self.device_names())
+        return csv_streaming_response(f"監査ログ_{timezone.localdate():%Y%m%d}.csv", AUDIT_CSV_HEADER, rows)
 
 
 def _filters_detail(data: dict[str, Any]) -> dict[str, Any]:

@@ -56,8 +56,12 @@ def test_make_demo_runs_on_sqlite_and_its_check_is_in_the_console(tmp_path):
                                                   "csrfmiddlewaretoken": token}, headers={"Referer": str(login.url)})
             results = browser.get("/console/results/")
             by_name = browser.get("/console/results/", params={"q": "シカク"})
+            detail_path = re.search(r'href="(/console/results/[0-9a-f-]{36}/)', by_name.text).group(1)
+            # On SQLite too: 「この結果を見た人」 reads the trail without PostgreSQL's JSON containment.
+            detail = browser.get(detail_path)
         assert results.status_code == 200
         assert "資格 太郎" in by_name.text
+        assert detail.status_code == 200 and "昭和" in detail.text and "この結果を見た人" in detail.text
         # No password and no searched name reaches the server's logs (a request line names its route, never the
         # query string).
         logs = (tmp_path / "demo" / "server.log").read_text()

@@ -26,7 +26,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_device_name(self, event: AuditEvent) -> str:
-        return self.context.get("device_names", {}).get(event.device_id, "") if event.device_id else ""
+        return self.context.get("device_names", {}).get(str(event.device_id), "") if event.device_id else ""
 
 
 class AuditPageSerializer(serializers.Serializer):

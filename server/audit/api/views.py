@@ -3,9 +3,6 @@ PUT/PATCH/DELETE/POST answer 405, and the model itself refuses changes and delet
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -14,15 +11,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from server.audit.actions import record_event
-from server.audit.api.filtersets import (
+from server.audit.api.serializers import AuditEventSerializer, AuditPageSerializer
+from server.audit.queries import (
     ACTOR_TYPES,
+    AUDIT_CSV_HEADER,
     MAX_PAGE_SIZE,
     after_cursor,
+    audit_csv_rows,
     audit_events,
+    bounded,
+    device_names,
     encode_cursor,
     parse_audit_query,
 )
-from server.audit.api.serializers import AuditEventSerializer, AuditPageSerializer
 from server.common.api import StaffAPIView
 from server.common.csvfile import csv_streaming_response
 from server.common.jst import JST
@@ -37,26 +38,6 @@ FILTER_PARAMETERS = [
     OpenApiParameter("date_from", OpenApiTypes.DATE, description="JST day, inclusive"),
     OpenApiParameter("date_to", OpenApiTypes.DATE, description="JST day, inclusive"),
 ]
-CSV_HEADER = [
-    "日時",
-    "操作コード",
-    "操作者の種類",
-    "操作者ID",
-    "端末",
-    "端末ID",
-    "対象",
-    "詳細",
-    "IPアドレス",
-    "リクエストID",
-]
-
-
-def _device_names(institution: Any) -> dict[Any, str]:
-    from server.devices.models import Device
-
-    return dict(Device.objects.filter(institution=institution).values_list("pk", "name"))
-
-
 class AuditEventListView(StaffAPIView):
     allowed_roles = ("manager",)  # the audit trail is the managers' (A01, docs/console.md)
 
@@ -93,7 +74,7 @@ class AuditEventListView(StaffAPIView):
         )
         body = {
             "events": AuditEventSerializer(
-                page, many=True, context={"device_names": _device_names(self.institution)}
+                page, many=True, context={"device_names": device_names(self.institution.pk)}
             ).data,
             "next": encode_cursor(page[-1]) if has_more else None,
         }
@@ -117,31 +98,13 @@ class AuditEventExportView(StaffAPIView):
     def get(self, request: Request) -> StreamingHttpResponse:
         query = parse_audit_query(request.query_params)
         events = audit_events(self.institution.pk, query)
-        # Bound by id, so the events written while streaming (this export's own among them) do not slip in.
-        last = events.order_by("-id").values_list("id", flat=True).first() or 0
-        events = events.filter(id__lte=last)
+        events = bounded(events)
         record_event(
             "audit_exported",
             self.actor,
             institution=self.institution,
             detail={**query.as_detail(), "rows": events.count()},
         )
-        names = _device_names(self.institution)
-
-        def rows():
-            for event in events.iterator(chunk_size=1000):
-                yield [
-                    timezone.localtime(event.occurred_at, JST).strftime("%Y/%m/%d %H:%M:%S"),
-                    event.action,
-                    event.actor_type,
-                    event.actor_id,
-                    names.get(event.device_id, "") if event.device_id else "",
-                    event.device_id or "",
-                    " ".join(str(o) for o in event.object_ids),
-                    json.dumps(event.detail, ensure_ascii=False, sort_keys=True) if event.detail else "",
-                    event.ip_address or "",
-                    event.request_id or "",
-                ]
-
+        rows = audit_csv_rows(events, device_names(self.institution.pk))
         filename = f"監査ログ_{timezone.localtime(timezone.now(), JST):%Y%m%d%H%M}.csv"
-        return csv_streaming_response(filename, CSV_HEADER, rows())
+        return csv_streaming_response(filename, AUDIT_CSV_HEADER, rows)

@@ -1,4 +1,5 @@
-"""A06: an audit event's details as labelled Japanese key/value pairs (the page, the CSV and the device history).
+"""The audit trail in Japanese (A06, S09): action and actor names, and an event's details as labelled key/value pairs
+— for the console's pages, the device history and the one audit CSV (server.audit.queries).
 
 The trail stores details as JSON with English keys (server.audit); here they become what a clinic manager reads:
 「理由: 紛失のため」, 「アプリバージョン: 1.0.2 → 1.0.3」, times in JST, yes/no, role and document names.
@@ -133,3 +134,68 @@ def describe(detail: dict[str, Any] | None, device_names: dict[str, str] | None 
 def describe_text(detail: dict[str, Any] | None, device_names: dict[str, str] | None = None) -> str:
     """``理由: 紛失のため / 端末名: 受付1`` for a CSV cell."""
     return " / ".join(f"{row.label}: {row.value}" for row in describe(detail, device_names))
+
+
+AUDIT_ACTION_LABELS = {
+    "console_login": "コンソールへのログイン",
+    "console_login_failed": "コンソールへのログイン失敗",
+    "console_results_listed": "資格確認結果の一覧表示",
+    "console_result_viewed": "資格確認結果の詳細表示",
+    "console_results_exported": "資格確認結果のCSV出力",
+    "console_audit_exported": "監査ログのCSV出力",
+    "activation_code_issued": "アクティベーションコードの発行",
+    "activation_code_revoked": "アクティベーションコードの無効化",
+    "device_registered": "端末の登録",
+    "device_registration_refused": "端末の登録拒否",
+    "device_deregistered": "端末の登録解除",
+    "device_retired": "端末の廃止",
+    "device_renamed": "端末名の変更",
+    "app_account_created": "アプリアカウントの作成",
+    "app_account_password_set": "アプリアカウントのパスワード再設定",
+    "app_account_password_changed": "アプリアカウントのパスワード変更",
+    "app_account_unlocked": "アプリアカウントのロック解除",
+    "app_account_locked": "アプリアカウントのロック",
+    "app_account_login_failed": "アプリアカウントのログイン失敗",
+    "app_account_login": "アプリアカウントのログイン",
+    "device_registration_rate_limited": "端末の登録試行の制限",
+    "device_updated": "端末情報の更新",
+    "device_online": "端末の接続再開",
+    "device_offline": "端末の接続途絶",
+    "results_synced": "資格確認結果の送信（端末）",
+    "results_searched": "資格確認結果の検索（端末）",
+    "result_viewed": "資格確認結果の詳細表示（端末）",
+    "results_export_requested": "資格確認結果のCSV出力の依頼",
+    "results_exported": "資格確認結果のCSV出力（バックグラウンド）",
+    "results_purged": "保存期間を過ぎた資格確認結果の削除",
+    "results_reencrypted": "資格確認結果の再暗号化",
+    "notice_published": "お知らせの公開",
+    "notice_ended": "お知らせの掲載終了",
+    "document_published": "規約・文書の公開",
+    "app_release_published": "アプリの新バージョンの公開",
+    "institution_created": "医療機関の作成",
+    "staff_user_created": "コンソール利用者の作成",
+    "staff_user_roles_changed": "コンソール利用者の役割の変更",
+    "staff_user_deactivated": "コンソール利用者の無効化",
+    "staff_user_activated": "コンソール利用者の有効化",
+    "staff_user_password_reset": "コンソール利用者のパスワード再設定",
+    "staff_totp_enabled": "2段階認証の設定",
+    "staff_totp_removed": "2段階認証の解除・リセット",
+    "console_otp_verified": "確認コードによるログイン",
+    "console_otp_failed": "確認コードの誤り",
+}
+ACTOR_TYPE_LABELS = {
+    "staff": "コンソール利用者",
+    "account": "アプリアカウント",
+    "device": "端末",
+    "cli": "コマンド",
+    "system": "システム",
+}
+
+
+def audit_action_label(action: str) -> str:
+    """The Japanese name of an audit action; an action without one is shown by its code."""
+    return AUDIT_ACTION_LABELS.get(action, action)
+
+
+def actor_type_label(actor_type: str) -> str:
+    return ACTOR_TYPE_LABELS.get(actor_type, actor_type)
