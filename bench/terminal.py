@@ -181,7 +181,14 @@ def measure_check(base_url: str, data_dir: Path, manifest: Path, person: str, ro
     from terminal_agent.core.check_flow import Method
     from terminal_agent.core.readers import InProcessReaderProvider
     from terminal_agent.ui.app import ensure_application, open_main_window
-    from terminal_agent.ui.scripted import answer_dialog, click, press_digits, settle, wait_until
+    from terminal_agent.ui.scripted import (
+        answer_dialog,
+        click,
+        pass_startup_screens,
+        press_digits,
+        settle,
+        wait_until,
+    )
 
     card, pin = virtual_card(manifest, person)
     ensure_application()
@@ -189,11 +196,7 @@ def measure_check(base_url: str, data_dir: Path, manifest: Path, person: str, ro
     window = open_main_window(core)
     wait_until(lambda: window.current_screen() is window.login and window.isVisible(), 30, "the passcode screen")
     press_digits(window.login.keypad, PASSCODE)
-    # After login the start checks may show the demo's unread お知らせ first (T04): closed as staff would.
-    wait_until(lambda: window.current_screen() in (window.methods, window.notice_list), 30, "認証方法選択")
-    if window.current_screen() is window.notice_list:
-        click(window.notice_list.close_button)
-    wait_until(lambda: window.current_screen() is window.methods, 30, "認証方法選択")
+    pass_startup_screens(window, 30)  # the demo's unread お知らせ come first after login (T04)
     settle(300)  # the preloading thread has finished (it only runs once)
 
     def direct() -> float:

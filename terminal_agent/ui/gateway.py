@@ -1,8 +1,8 @@
 """The one gateway between screens and the headless core (like Anki's TaskManager/QueryOp).
 
-Core calls may block on the network or the card reader, so each runs on a daemon thread of its own (a card that never
-answers cannot hold the program open at exit); its result or exception waits in a dict, and only the call's ticket
-travels to the UI thread, through a queued signal, where the screen's callback gets the outcome.
+Core calls may block on the network or the card reader, so they run on two daemon worker threads kept for the
+window's life (a card that never answers cannot hold the program open at exit); a call's result or exception waits in
+a dict, and only its ticket travels to the UI thread, through a queued signal, where the screen's callback gets it.
 
 Plain Python threads and an int in the signal, no QRunnable and no Python object crossing threads through Qt: fewer
 binding paths to trust. PySide6 6.12.0 broke on exactly those (one reference too many dropped per ``emit``, per Python
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import itertools
 import logging
+import queue
 import threading
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from terminal_agent.core.search import SearchCriteria, SearchPage
 
 log = logging.getLogger(__name__)
+
+WORKERS = 2  # core calls at once: a card read and, say, the search may overlap; more only queue
 
 
 class CoreCalls(Protocol):
@@ -112,7 +114,11 @@ class CoreGateway(QObject):
         self._tickets = itertools.count(1)
         self._pending: dict[int, tuple[Callable | None, Callable | None]] = {}
         self._outcomes: dict[int, tuple[Any, Exception | None]] = {}
-        self._threads: dict[int, threading.Thread] = {}
+        self._calls: queue.SimpleQueue = queue.SimpleQueue()
+        self._running = 0
+        self._idle = threading.Condition()
+        for index in range(WORKERS):  # kept for the window's life: no thread start per call
+            threading.Thread(target=self._serve, name=f"core-calls-{index}", daemon=True).start()
 
     def run(
         self,
@@ -126,24 +132,26 @@ class CoreGateway(QObject):
         self._pending[ticket] = (on_done, on_error)
         if len(self._pending) == 1:
             self.busy.emit(True)
-        worker = threading.Thread(
-            target=self._work, args=(ticket, call, args, kwargs), name=f"core-call-{ticket}", daemon=True
-        )
-        self._threads[ticket] = worker
-        worker.start()
+        with self._idle:
+            self._running += 1
+        self._calls.put((ticket, call, args, kwargs))
         return ticket
 
-    def _work(self, ticket: int, call: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> None:
-        try:
-            outcome: tuple[Any, Exception | None] = (call(*args, **kwargs), None)
-        except Exception as exc:  # handed to the screen's on_error on the UI thread
-            outcome = (None, exc)
-        self._outcomes[ticket] = outcome  # one dict store: atomic under the GIL
-        self._relay.finished.emit(ticket)  # queued to the UI thread
-
+    def _serve(self) -> None:
+        while True:
+            ticket, call, args, kwargs = self._calls.get()
+            try:
+                outcome: tuple[Any, Exception | None] = (call(*args, **kwargs), None)
+            except Exception as exc:  # handed to the screen's on_error on the UI thread
+                outcome = (None, exc)
+            self._outcomes[ticket] = outcome  # one dict store: atomic under the GIL
+            del call, args, kwargs, outcome  # nothing of this call stays referenced by the idle worker
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+            self._relay.finished.emit(ticket)  # queued to the UI thread
     def _deliver(self, ticket: int) -> None:
         result, error = self._outcomes.pop(ticket)
-        self._threads.pop(ticket, None)
         on_done, on_error = self._pending.pop(ticket, (None, None))
         if not self._pending:
             self.busy.emit(False)
@@ -157,7 +165,5 @@ class CoreGateway(QObject):
 
     def wait_idle(self, msecs: int = 30000) -> bool:
         """Wait up to ``msecs`` for the calls under way (closing the window); True when none is left."""
-        deadline = time.monotonic() + msecs / 1000
-        for worker in list(self._threads.values()):
-            worker.join(max(0.0, deadline - time.monotonic()))
-        return not any(worker.is_alive() for worker in self._threads.values())
+        with self._idle:
+            return self._idle.wait_for(lambda: self._running == 0, msecs / 1000)
