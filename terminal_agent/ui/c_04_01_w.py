@@ -75,7 +75,7 @@ class _SectionView(Card):
         if section.collapsible:
             self.toggle = QPushButton()
             self.toggle.setProperty("variant", "disclosure")
-            self.toggle.setAutoDefault(False)
+            self.toggle.setAutoDefault(True)  # Enter opens or folds it (T28)
             self.toggle.setText(f"{section.title} ▼")
             self.toggle.setAccessibleName(section.title)
             self.toggle.setCheckable(True)
@@ -172,6 +172,7 @@ class ResultScreen(Screen):
         self.close_button.setMinimumWidth(240)
         self.close_button.clicked.connect(self.closed)
         self.add_action(self.close_button)
+        self.escape_button = self.close_button  # Esc closes the result (T28)
 
         self.document: dict[str, Any] | None = None
         self.view: ResultView | None = None

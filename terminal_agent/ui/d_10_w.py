@@ -124,7 +124,7 @@ class ResultSearchScreen(Screen):
         self.paging_buttons: dict[str, QPushButton] = {}
         for key, text, name in PAGING:
             widget = button(text, name)
-            widget.setAutoDefault(False)
+            widget.setAutoDefault(True)  # Enter on a focused page button turns the page (T28)
             widget.setToolTip(name)
             widget.setMinimumWidth(96)
             widget.clicked.connect(lambda _=False, k=key: self.page_requested.emit(k))

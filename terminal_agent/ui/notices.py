@@ -58,6 +58,7 @@ class NoticeListScreen(Screen):
         self.close_button.setMinimumWidth(200)
         self.close_button.clicked.connect(self.closed)
         self.add_action(self.close_button)
+        self.escape_button = self.close_button  # at start there is no ←: Esc = 閉じる (T28)
         self.rows: list[QPushButton] = []
         self.notices: list[Notice] = []
         self.startup = True
@@ -71,7 +72,7 @@ class NoticeListScreen(Screen):
             row = button(row_text(notice), f"{'未読 ' if not notice.read else ''}{notice.title} {notice.published}",
                          variant="row")
             row.setObjectName(f"notice_{notice.id}")
-            row.setAutoDefault(False)
+            row.setAutoDefault(True)  # Enter opens the focused row (T28)
             row.setIcon(icon("chevron"))
             row.setIconSize(QSize(24, 24))
             row.setLayoutDirection(Qt.LayoutDirection.RightToLeft)  # the › on the right, the text on the left

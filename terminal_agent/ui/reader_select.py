@@ -51,7 +51,7 @@ class ReaderSelectScreen(Screen):
             row = button(f"{name}　（{SELECTED}）" if chosen else name, f"{name} {SELECTED}" if chosen else name,
                          variant="row")
             row.setObjectName("reader_row")
-            row.setAutoDefault(False)
+            row.setAutoDefault(True)  # Enter opens the focused row (T28)
             row.setCheckable(True)
             row.setChecked(chosen)
             if chosen:

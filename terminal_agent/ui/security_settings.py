@@ -78,7 +78,7 @@ class SecuritySettingsScreen(Screen):
     def _add(self, key: str, text: str) -> None:
         widget = button(text, variant="rowDanger" if key == "deregister" else "row")
         widget.setObjectName(f"security_{key}")
-        widget.setAutoDefault(False)
+        widget.setAutoDefault(True)  # Enter opens the focused row (T28)
         widget.setIcon(icon("chevron"))
         widget.setIconSize(QSize(24, 24))
         widget.setLayoutDirection(widget.layoutDirection().RightToLeft)  # the › on the right, the text on the left

@@ -40,6 +40,7 @@ class VersionUpdateScreen(Screen):
         self.close_button.setMinimumWidth(200)
         self.close_button.clicked.connect(self.closed)
         self.add_action(self.close_button, leading=True)
+        self.escape_button = self.close_button  # hidden when the update is required: then Esc does nothing
         self.store_button = button(STORE_BUTTON, primary=True)
         self.store_button.setMinimumWidth(300)
         self.store_button.clicked.connect(self._open_store)

@@ -36,6 +36,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QBoxLayout,
     QFrame,
     QGridLayout,
@@ -264,8 +265,8 @@ class HeaderBar(QFrame):
         row.setContentsMargins(SPACE.m, SPACE.s, SPACE.m, SPACE.s)
         row.setSpacing(SPACE.m)
         self.back_button = header_button("戻る", "back", accessible="戻る", tooltip="前の画面に戻る")
-        self.back_button.setVisible(show_back)
         row.addWidget(self.back_button)
+        self.back_button.setVisible(show_back)  # after it has a parent: shown alone it would be a window of its own
         self.title_label = QLabel(title)
         self.title_label.setObjectName("screenTitle")
         self.title_label.setAccessibleName(title)
@@ -456,7 +457,7 @@ class Screen(QWidget):
         self.title_label = self.header.title_label
         self.header_right = self.header.right
         outer.addWidget(self.header)
-        self.step_indicator = StepIndicator(steps)
+        self.step_indicator = StepIndicator(steps, parent=self)  # parented first: shown alone it would be a window
         outer.addWidget(self.step_indicator)
 
         column = QWidget()
@@ -497,6 +498,7 @@ class Screen(QWidget):
         self.status_strip = self.footer.status_strip
         outer.addWidget(self.footer)
 
+        self.escape_button: QAbstractButton | None = None  # Esc's target when there is no ← (e.g. 閉じる)
         escape = QShortcut(QKeySequence(QKeySequence.StandardKey.Cancel), self)
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         escape.activated.connect(self._escape)
@@ -521,8 +523,11 @@ class Screen(QWidget):
         self.step_indicator.set_current(current)
 
     def _escape(self) -> None:
-        if self.back_button.isVisible() and self.back_button.isEnabled():
-            self.back_button.click()
+        """Esc (T28) = ``←``, or the screen's own way out (``escape_button``: 閉じる) where it has no ←."""
+        for target in (self.back_button, self.escape_button):
+            if target is not None and target.isVisible() and target.isEnabled():
+                target.click()
+                return
 
     def entered(self) -> None:
         """Called each time the screen is shown; screens reset their inputs here."""
