@@ -37,3 +37,20 @@ def test_t28_qt_own_texts_are_japanese(qtbot, stub_window):
     calendar = window.search.date_from.calendarWidget() or QCalendarWidget()
     names = [calendar.locale().monthName(m) for m in range(1, 13)] + [calendar.locale().dayName(d) for d in range(1, 8)]
     assert all(not re.search(r"[A-Za-z]", n) for n in names), names
+
+
+def test_every_screen_and_dialog_number_is_in_the_readme_table(qtbot, stub_window):
+    """T29: one table in terminal_agent/README.md lists every number of ``ui/screen_ids.py``, and every screen of the
+    window shows one of them."""
+    from pathlib import Path
+
+    from terminal_agent.ui import screen_ids
+
+    readme = (Path(screen_ids.__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| ([A-Z](?:-\d\d)+-[WA]) \|", readme, flags=re.MULTILINE))
+    numbers = {v for k, v in vars(screen_ids).items() if k.isupper() and isinstance(v, str)}
+    numbers |= set(screen_ids.DOCUMENTS.values())
+    assert numbers == listed, (numbers - listed, listed - numbers)
+    assert {"C-04-01-W", "D-10-W", "C-04-02-A"} <= numbers  # the manual's own
+    window, _core = stub_window(start="login")
+    assert {screen.screen_id for screen in window.screens()} <= numbers
