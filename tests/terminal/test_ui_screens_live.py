@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QApplication
 
+from server.common.actor import Actor
 from server.institutions.models import AppAccount
 from server.notices.actions import do_publish_app_release, do_publish_notice
 from server.notices.models import NoticeRead
@@ -27,6 +28,7 @@ from terminal_agent.ui.reader_select import MSG_NONE as MSG_NO_READER
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSCODE = "2580"
+IT = Actor.cli("pytest")  # who publishes (the console's IT staff, here the test)
 STORE = "https://apps.microsoft.com/detail/9NN2X23F7BN3"
 
 
@@ -116,7 +118,7 @@ def open_security(qtbot, ui, window) -> None:
 def test_t04_a_published_notice_appears_once_and_not_after_it_was_read(qtbot, ui, clinic, terminal, browser, tmp_path):
     notice = do_publish_notice(
         title="システムメンテナンスのお知らせ", body="12月1日 2時〜4時はご利用いただけません。",
-        url="https://example.org/maintenance",
+        url="https://example.org/maintenance", actor=IT,
     )
     core, _ = terminal()
     window = logged_in(qtbot, ui, core)
@@ -157,7 +159,7 @@ def test_t04_a_published_notice_appears_once_and_not_after_it_was_read(qtbot, ui
 
 def test_t14_a_newer_version_offers_the_store_and_a_minimum_version_blocks_checks(qtbot, ui, terminal, browser):
     core, _ = terminal()
-    do_publish_app_release(version="0.2.0", store_url=STORE, notes="不具合を修正しました。")
+    do_publish_app_release(version="0.2.0", store_url=STORE, notes="不具合を修正しました。", actor=IT)
     window = logged_in(qtbot, ui, core)
     ui.wait_screen(window, window.version_update)
     screen = window.version_update
@@ -169,7 +171,7 @@ def test_t14_a_newer_version_offers_the_store_and_a_minimum_version_blocks_check
     ui.wait_screen(window, window.methods)
     window.close()
 
-    do_publish_app_release(version="0.3.0", store_url=STORE, minimum_supported=True)
+    do_publish_app_release(version="0.3.0", store_url=STORE, minimum_supported=True, actor=IT)
     blocked = logged_in(qtbot, ui, core, set_passcode=False)
     ui.wait_screen(blocked, blocked.version_update)
     screen = blocked.version_update
