@@ -731,6 +731,7 @@ def write_references(out: Path = REFERENCE_DIR) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    gc.disable()  # for the whole run: render() collects on this thread after each state (see there)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="where the PNGs go (default: docs/screens)")
     parser.add_argument("--only", nargs="*", help="render only these state keys")
