@@ -253,15 +253,20 @@ class TerminalCore:
     def startup(self) -> StartupPlan:
         """After login (and after 初期登録): what to show before 認証方法選択; offline, only what is kept here."""
         terms = self.terms_to_accept()
-        release = self.check_release()
-        if release is not None and not release.update_available and not release.update_required:
-            release = None
+        if self.connectivity.offline:  # learned just now: no more waiting on the network (T30)
+            return StartupPlan(terms, self._worth_showing(self.releases.kept()), [])
+        release = self._worth_showing(self.check_release())
         try:
             notices = self.unread_notices()
         except ApiFailure as failure:
             log.info("unread notices not available: %s", failure.code)
             notices = []
         return StartupPlan(terms, release, notices)
+
+    @staticmethod
+    def _worth_showing(release: ReleaseInfo | None) -> ReleaseInfo | None:
+        """バージョン更新 is shown only when a newer version is published (T14)."""
+        return release if release is not None and (release.update_available or release.update_required) else None
 
     def validate_registration(self, form: RegistrationForm) -> dict[str, list[str]]:
         return validate(form)
