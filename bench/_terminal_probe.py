@@ -31,7 +31,6 @@ from pathlib import Path  # noqa: E402
 HEAVY = (
     "httpx",
     "cryptography",
-    "nacl",
     "keyring",
     "jsonschema",
     "smartcard",

@@ -23,7 +23,6 @@ from server.audit.actions import record_event
 from server.common.actor import Actor
 from server.common.errors import ApiError
 from server.devices import ratelimit
-from server.devices.authentication import device_changed
 from server.devices.models import ActivationCode, Device
 from server.institutions.actions import check_account_credentials
 from server.institutions.models import AppAccount, Institution
@@ -276,7 +275,6 @@ def do_deregister_device(device: Device, *, actor: Actor) -> Device:
             device.status = Device.STATUS_DEREGISTERED
             device.deregistered_at = timezone.now()
             device.save(update_fields=["status", "deregistered_at"])
-            device_changed(device.pk)  # refused from the very next call, in every worker
             record_event("device_deregistered", actor, device=device, objects=[str(device.pk)])
     return device
 
@@ -291,7 +289,6 @@ def do_retire_device(device: Device, reason: str, *, actor: Actor) -> Device:
             device.retired_by = actor.id
             device.retired_reason = reason
             device.save(update_fields=["status", "retired_at", "retired_by", "retired_reason"])
-            device_changed(device.pk)  # refused from the very next call, in every worker
             record_event(
                 "device_retired",
                 actor,
@@ -315,7 +312,6 @@ def do_rename_device(device: Device, name: str, *, actor: Actor) -> Device:
     except IntegrityError:  # taken between the check and the update
         device.name = old
         raise ValidationError({"name": [NAME_TAKEN]}) from None
-    device_changed(device.pk)
     record_event(
         "device_renamed",
         actor,
@@ -343,7 +339,6 @@ def do_record_heartbeat(
     fresh = device.last_seen_at is not None and now - device.last_seen_at <= LAST_SEEN_GRANULARITY
     if changes or was_offline or not fresh:
         Device.objects.filter(pk=device.pk).update(last_seen_at=now, offline_since=None, **changes)
-        device_changed(device.pk)
     else:
         now = device.last_seen_at
     if changes:
@@ -372,13 +367,11 @@ def note_device_seen(
             last_seen_at=now, offline_since=None
         )
         device.last_seen_at, device.offline_since = now, None
-        device_changed(device.pk)
         if back:
             record_event("device_online", actor, device=device, objects=[str(device.pk)])
     elif device.last_seen_at is None or now - device.last_seen_at > granularity:
         Device.objects.filter(pk=device.pk).update(last_seen_at=now)
         device.last_seen_at = now
-        device_changed(device.pk)  # the other workers' cached rows would otherwise write last_seen_at again
 
 
 def do_mark_silent_devices_offline(now: datetime.datetime | None = None, *, actor: Actor) -> list:
@@ -410,6 +403,5 @@ def do_mark_silent_devices_offline(now: datetime.datetime | None = None, *, acto
                 objects=[str(device.pk)],
                 detail={"last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None},
             )
-            device_changed(device.pk)  # the next signed call brings it back online, whichever worker takes it
             marked.append(device.pk)
     return marked

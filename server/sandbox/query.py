@@ -19,12 +19,9 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache import cache
 from django.utils import timezone
 
-from server.common.errors import ApiError
-from server.common.redis_scripts import KeptConnectionScript
 from server.sandbox.actions import do_request_registration
 from server.sandbox.ca import CertificateState, fingerprint, verify_card_certificate, verify_challenge_signature
 from server.sandbox.error_codes import NOTICES, fail
@@ -89,69 +86,21 @@ def issue_challenge(device_id: str | None = None, now: dt.datetime | None = None
     return Challenge(base64.b64encode(raw).decode("ascii"), expires_at)
 
 
-# Take the challenge and mark it spent in one atomic step (Redis runs a script alone): of concurrent requests with one
-# challenge exactly one gets the entry; a challenge never issued (or long gone) stays "unknown" rather than "used".
-_TAKE_CHALLENGE = """
-local entry = redis.call('GETDEL', KEYS[1])
-if entry then
-  redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])
-  return {1, entry}
-end
-return {redis.call('EXISTS', KEYS[2]) * 2}
-"""
-_TAKE_CHALLENGE_SCRIPT = KeptConnectionScript(_TAKE_CHALLENGE, "sandbox challenge")
+def consume_challenge(raw: bytes, device_id: str | None = None, now: dt.datetime | None = None) -> None:
+    """Spend a challenge or raise the coded error: unknown, already used, expired, or issued to another device.
 
-
-class _ChallengeTake:
-    """Atomically take the challenge's entry and mark it spent; ``result()``: (entry or None, whether it was already
-    spent).
-
-    On Redis this is one script, sent at once and read in ``result()``: the certificate checks run meanwhile (the
-    round trip overlaps them). Other caches (the embedded default's local memory) use the portable cache calls.
-    """
-
-    def __init__(self, raw: bytes):
-        self._pending = None
-        self._answer: tuple[dict[str, Any] | None, bool] | None = None
-        backend = caches["default"]  # the backend itself: ``cache`` is a proxy that isinstance cannot see through
-        if isinstance(backend, RedisCache):
-            self._backend = backend
-            keys = [backend.make_and_validate_key(_challenge_key(raw)), backend.make_and_validate_key(_spent_key(raw))]
-            self._pending = _TAKE_CHALLENGE_SCRIPT.send(backend, keys, [CHALLENGE_KEEP_SECONDS])
-            return
-        entry = cache.get(_challenge_key(raw))
-        if entry is None:
-            self._answer = None, bool(cache.get(_spent_key(raw)))
-        # cache.add is an atomic add: of two concurrent requests with one challenge exactly one spends it.
-        elif not cache.add(_spent_key(raw), 1, timeout=CHALLENGE_KEEP_SECONDS):
-            self._answer = None, True
-        else:
-            cache.delete(_challenge_key(raw))
-            self._answer = entry, False
-
-    def result(self) -> tuple[dict[str, Any] | None, bool]:
-        if self._answer is None:
-            answer = self._pending.result()
-            if answer[0] == 1:
-                self._answer = self._backend._cache._serializer.loads(answer[1]), False
-            else:
-                self._answer = None, answer[0] == 2
-        return self._answer
-
-
-def _check_challenge(take: _ChallengeTake, device_id: str | None, now: dt.datetime) -> None:
-    entry, already_spent = take.result()
+    ``cache.add`` of the spent mark is the atomic step (Redis SET NX): of concurrent requests with one challenge
+    exactly one spends it. A challenge never issued (or long gone) reads as "unknown", a spent one as "used"."""
+    entry = cache.get(_challenge_key(raw))
     if entry is None:
-        fail("challenge_used" if already_spent else "challenge_unknown")
+        fail("challenge_used" if cache.get(_spent_key(raw)) else "challenge_unknown")
+    if not cache.add(_spent_key(raw), 1, timeout=CHALLENGE_KEEP_SECONDS):
+        fail("challenge_used")
+    cache.delete(_challenge_key(raw))
     if entry["device"] and device_id and entry["device"] != str(device_id):
         fail("challenge_other_device")
-    if now.timestamp() > entry["expires_at"]:
+    if (now or timezone.now()).timestamp() > entry["expires_at"]:
         fail("challenge_expired")
-
-
-def consume_challenge(raw: bytes, device_id: str | None = None, now: dt.datetime | None = None) -> None:
-    """Spend a challenge or raise the coded error: unknown, already used, expired, or issued to another device."""
-    _check_challenge(_ChallengeTake(raw), device_id, now or timezone.now())
 
 
 def load_certificate(der: bytes) -> x509.Certificate:
@@ -166,25 +115,20 @@ def load_certificate(der: bytes) -> x509.Certificate:
 def _verify_card_proof(
     query: QualificationQuery, *, device_id: str | None, now: dt.datetime | None
 ) -> tuple[CertificateRow, CertificateState]:
-    """The card proof; the roster row comes with the holder's current qualification (one database round trip)."""
+    """The card proof; the roster row comes with the holder's current qualification."""
     now = now or timezone.now()
     if query.identity_verification not in IDENTITY_VERIFICATIONS:
         fail("malformed_request", {"identity_verification": ["本人確認の方法が正しくありません。"]})
-    take = _ChallengeTake(query.challenge)  # spent whatever follows; its answer is read after the certificate work
-    try:
-        cert = load_certificate(query.certificate)
-        state = verify_card_certificate(cert, now)
-        if state == CertificateState.UNTRUSTED:
-            fail("certificate_untrusted")
-        if query.identity_verification == "visual":
-            if not query.visual_attested:
-                fail("visual_not_attested")
-        elif not query.signature or not verify_challenge_signature(cert, query.challenge, query.signature):
-            fail("signature_invalid")
-    except ApiError:
-        _check_challenge(take, device_id, now)  # a challenge error comes first, as when it was checked first
-        raise
-    _check_challenge(take, device_id, now)
+    consume_challenge(query.challenge, device_id, now)  # spent whatever follows
+    cert = load_certificate(query.certificate)
+    state = verify_card_certificate(cert, now)
+    if state == CertificateState.UNTRUSTED:
+        fail("certificate_untrusted")
+    if query.identity_verification == "visual":
+        if not query.visual_attested:
+            fail("visual_not_attested")
+    elif not query.signature or not verify_challenge_signature(cert, query.challenge, query.signature):
+        fail("signature_invalid")
 
     found = find_certificate(fingerprint(cert))
     if found is None:

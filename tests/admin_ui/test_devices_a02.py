@@ -70,9 +70,6 @@ def test_a_refused_call_never_updates_last_seen(clinic, account):
     do_retire_device(device, "紛失", actor=Actor.cli("pytest"))
     long_ago = timezone.now() - dt.timedelta(days=3)
     Device.objects.filter(pk=device.pk).update(last_seen_at=long_ago)
-    from server.devices.authentication import device_changed
-
-    device_changed(device.pk)
     for method, path in (("POST", "/api/v1/devices/me/heartbeat"), ("GET", "/api/v1/notices")):
         response = terminal.call(method, path, {} if method == "POST" else None)
         assert response.status_code == 403 and response.json()["error"]["code"] == "device_retired"

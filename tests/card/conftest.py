@@ -14,42 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from terminal_agent.card.readers import InProcessReader, PcscBackend
-from terminal_agent.card.virtual import Faults, VirtualCard, testca
+from terminal_agent.card.readers import PcscBackend
+from terminal_agent.card.virtual import VirtualCard
 from terminal_agent.card.virtual.vpcd import VpcdClient
+
+# The in-process virtual card and reader are shared with the pure JPKI tests of tests/unit.
+from tests.unit.conftest import PIN, auth_cert, auth_key, card, make_card, reader  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 VPCD_PORT = int(os.environ.get("CARD_TEST_VPCD_PORT", "35964"))
 VPCD_READER = f"Virtual PCD 00 {VPCD_PORT - 35963:02d}"
-PIN = "1234"
-
-
-@pytest.fixture(scope="session")
-def auth_key():
-    return testca.new_rsa_key()
-
-
-@pytest.fixture(scope="session")
-def auth_cert(auth_key) -> bytes:
-    return testca.issue_end_entity(auth_key.public_key())
-
-
-@pytest.fixture
-def make_card(auth_key, auth_cert) -> Callable[..., VirtualCard]:
-    def make(profile: str = "physical", faults: Faults | None = None, **kwargs) -> VirtualCard:
-        return VirtualCard(profile, pin=PIN, key=auth_key, cert_der=auth_cert, faults=faults, **kwargs)
-
-    return make
-
-
-@pytest.fixture
-def card(make_card) -> VirtualCard:
-    return make_card()
-
-
-@pytest.fixture
-def reader(card) -> InProcessReader:
-    return InProcessReader("Test Reader 00 00", card)
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +52,7 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 5.0, interval: floa
 
 
 @pytest.fixture
-def vpcd_card(pcsc, card) -> Iterator[tuple[VirtualCard, VpcdClient]]:
+def vpcd_card(pcsc, card) -> Iterator[tuple[VirtualCard, VpcdClient]]:  # noqa: F811 (the imported fixture)
     """`card` inserted into the vpcd reader of the real pcscd."""
     occupied = pcsc.reader_states()[VPCD_READER].card_present
     assert not occupied, f"{VPCD_READER} already holds a card: another vicc uses port {VPCD_PORT}"

@@ -6,14 +6,16 @@ import datetime
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from contracts import signing
 from server.audit.models import AuditEvent
 from server.common.actor import Actor
-from server.devices.actions import do_retire_device
+from server.devices.actions import do_mark_silent_devices_offline, do_rename_device, do_retire_device
 from server.devices.models import Device
 
 pytestmark = pytest.mark.django_db
+ME_PATH = "/api/v1/devices/me"
 
 
 def error_code(response, status: int) -> str:
@@ -161,3 +163,38 @@ def test_concurrent_replays_let_exactly_one_through(terminal):
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [200, 401, 401, 401, 401, 401]
+
+
+def test_a_refused_call_leaves_its_nonce_free_and_the_genuine_call_passes(terminal):
+    """The nonce is claimed only once the signature, the clock and the digest have passed."""
+    refused = terminal.call("GET", ME_PATH, nonce="contested-nonce", key=signing.generate_device_key())
+    assert error_code(refused, 401) == "bad_signature"
+    stale = terminal.call("GET", ME_PATH, nonce="stale-nonce", created=timezone.now() - datetime.timedelta(hours=1))
+    assert error_code(stale, 401) == "clock_skew"
+    assert terminal.call("GET", ME_PATH, nonce="contested-nonce").status_code == 200
+    assert error_code(terminal.call("GET", ME_PATH, nonce="contested-nonce"), 401) == "replayed_request"
+    assert terminal.call("GET", ME_PATH, nonce="stale-nonce").status_code == 200
+
+
+def test_a_rename_and_an_offline_mark_are_seen_by_the_next_call(terminal, settings):
+    device = Device.objects.get(pk=terminal.device_id)
+    do_rename_device(device, "受付2", actor=Actor.cli("manager"))
+    assert terminal.call("GET", ME_PATH).json()["device_name"] == "受付2"
+    settings.DEVICE_OFFLINE_AFTER_MINUTES = 0
+    assert do_mark_silent_devices_offline(actor=Actor.cli("pytest")) == [device.pk]
+    assert terminal.call("GET", ME_PATH).status_code == 200
+    assert terminal.call("GET", ME_PATH).status_code == 200
+    assert Device.objects.get(pk=device.pk).offline_since is None
+    assert AuditEvent.objects.filter(action="device_online", device_id=device.pk).count() == 1
+
+
+def test_without_redis_a_signed_call_answers_503_and_nothing_is_done(terminal, settings):
+    """The nonce cannot be claimed: the call is refused as a passing outage (coded, Retry-After), never a 500."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}  # fmt: skip
+    events_before = AuditEvent.objects.count()
+    response = terminal.call("POST", "/api/v1/devices/me/heartbeat", {"app_version": "9.9.9"})
+    assert error_code(response, 503) == "service_unavailable"
+    assert response["Retry-After"] == "30"
+    assert Device.objects.get(pk=terminal.device_id).app_version != "9.9.9"
+    assert AuditEvent.objects.count() == events_before

@@ -63,7 +63,7 @@ class VpcdClient:
         self._inserted = threading.Event()
         self._inserted.set()
         self._stop = threading.Event()
-        self._sock: socket.socket | None = None
+        self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._sock_lock = threading.Lock()
 
@@ -94,7 +94,7 @@ class VpcdClient:
 
     def _close_socket(self) -> None:
         with self._sock_lock:
-            sock, self._sock = self._sock, None
+            sock, self._socket = self._socket, None
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
@@ -116,7 +116,7 @@ class VpcdClient:
             sock.settimeout(None)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._sock_lock:
-                self._sock = sock
+                self._socket = sock
             self.connected.set()
             log.info("virtual card connected to vpcd %s:%s", self.host, self.port)
             try:

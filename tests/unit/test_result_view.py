@@ -1,9 +1,14 @@
+"""The one result presenter (contracts.result_view): the terminal's C-04-01-W, the console's result page and the
+exports read a document through it."""
+
 import datetime as dt
 
 import pytest
 
+from contracts import result_view
+from contracts import result_view as formatting  # the terminal's formatting re-exports the shared presenter
 from contracts.result_schema import result_errors
-from terminal_agent.core import formatting
+from contracts.result_view import build_result_view, read_result
 from tests.terminal.sample_documents import BASIC, variant
 
 
@@ -87,3 +92,42 @@ def test_blocks_and_copy_text():
     text = formatting.copy_text(document)
     assert "照会番号\t\n" in text  # not registered: shown blank
     assert "氏名\t資格 太郎" in text
+
+
+def test_the_record_reads_codes_as_the_manual_words_them():
+    document = variant(
+        qualification_validity="3",
+        certificate_status="grace_period",
+        qualification={
+            "disqualification_date": "2025-03-31",
+            "reason_of_loss": "03",
+            "limit_application_certificate_related_info": {
+                "limit_application_certificate_classification": "01",
+                "limit_application_certificate_classification_flag": "A02",
+                "limit_application_certificate_valid_start_date": "2024-08-01",
+                "limit_application_certificate_valid_end_date": "2025-07-31",
+            },
+            "specific_diseases_certificate_list": [
+                {"specific_diseases_disease_category": str(n % 3 + 1), "specific_diseases_self_pay": 10000}
+                for n in range(4)
+            ],
+        },
+    )
+    record = read_result(document)
+    assert (record.validity, record.is_valid) == ("無効（新しい資格あり）", False)
+    assert record.certificate_status == "有効期限経過後の猶予期間内"
+    assert record.reason_of_loss == "医療保険等の資格取得"
+    assert record.birthdate == dt.date(1952, 1, 1) and record.disqualified_on == dt.date(2025, 3, 31)
+    assert (record.limit.certificate_class, record.limit.application_class) == ("限度額適用認定証", "イ")
+    assert len(record.diseases) == 3  # the manual shows at most three
+    view = build_result_view(document)
+    assert view.validity == "無効（新しい資格あり）"
+    assert view.messages == [result_view.MSG_INVALID, result_view.MSG_CERT_GRACE]
+    limit = next(s for s in view.sections if s.title == "限度額適用認定証")
+    assert ("有効開始年月日", "2024年08月01日") in limit.rows and ("適用区分", "イ") in limit.rows
+
+
+def test_a_code_without_a_label_is_shown_as_it_is_and_an_absent_one_not_at_all():
+    record = read_result(variant(qualification={"sex1": "9", "personal_family_classification": None}))
+    assert record.sex == "9" and record.personal_family == ""
+    assert "本人・家族の別" not in dict(build_result_view(variant(qualification={"personal_family_classification": None})).sections[0].rows)
