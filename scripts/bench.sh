@@ -2,7 +2,7 @@
 # make bench: every benchmark in bench/, against real services, each printing its figures (medians, ratios).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-venv_ensure "server,terminal,dev"
+venv_ensure "server,terminal,dev,bench"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/myna_bench}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/8}"
 bash scripts/services-up.sh
