@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 import os
 import random
 import signal
@@ -52,13 +53,12 @@ COLUMNS = [
     "device_id",
     "checked_at",
     "received_at",
-    "name",
-    "name_kana",
     "is_valid",
     "qualification_validity",
-    "insurer_number",
     "identity_verification",
     "document_encrypted",
+    "summary_encrypted",
+    "name_index",
     "key_id",
     "content_hash",
 ]
@@ -201,29 +201,37 @@ def stored_row(
     document: dict[str, Any],
     received_at: datetime.datetime,
 ) -> tuple:
-    """One row exactly as the batch API stores it (clear columns, encrypted document, content hash)."""
+    """One row exactly as the batch API stores it (clear columns, sealed document and summary, blind index, content
+    hash)."""
     from contracts.display import is_valid_qualification
-    from server.results import crypto
+    from server.results import crypto, sealing
     from server.results.actions import content_hash
 
-    qualification = document["result_of_qualification_confirmation"]
     key_id, blob = crypto.encrypt_document(document, result_id)
+    summary = sealing.summary_of(document)
     return (
         result_id,
         institution_id,
         device_id,
         checked_at,
         received_at,
-        qualification["name"],
-        qualification["name_kana"],
         is_valid_qualification(document["qualification_validity"]),
         document["qualification_validity"],
-        qualification["insurer_number"],
         document["identity_verification"],
         blob,
+        sealing.seal_summary(summary, result_id, key_id),
+        _name_tokens(summary["name"], summary["name_kana"], key_id),
         key_id,
         content_hash(checked_at, document),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_tokens(name: str, name_kana: str, key_id: str) -> list[int]:
+    """The blind index of a name (the synthetic names repeat: each is computed once)."""
+    from server.results import sealing
+
+    return sealing.name_tokens(name, name_kana, key_id)
 
 
 def copy_rows(url: str, rows: Iterator[tuple]) -> int:

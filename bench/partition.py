@@ -22,9 +22,9 @@ from psycopg import sql
 
 COLUMNS = """
     id uuid NOT NULL, institution_id bigint NOT NULL, device_id uuid NOT NULL, checked_at timestamptz NOT NULL,
-    received_at timestamptz NOT NULL, name varchar(200) NOT NULL, name_kana varchar(200) NOT NULL,
-    is_valid boolean NOT NULL, insurer_number varchar(8) NOT NULL, document_encrypted bytea NOT NULL,
-    key_id varchar(32) NOT NULL, content_hash varchar(64) NOT NULL
+    received_at timestamptz NOT NULL, is_valid boolean NOT NULL, document_encrypted bytea NOT NULL,
+    summary_encrypted bytea NOT NULL, name_index bigint[] NOT NULL, key_id varchar(32) NOT NULL,
+    content_hash varchar(64) NOT NULL
 """
 
 
@@ -34,8 +34,10 @@ def fill(conn: psycopg.Connection, table: str, start: dt.datetime, months: int, 
         conn.execute(
             sql.SQL("""
             INSERT INTO {} SELECT md5(i::text || '-' || %(m)s)::uuid, 1 + i %% 20, md5((i %% 40)::text)::uuid,
-                   %(begin)s + (i * interval '1 second' * 2592000 / %(n)s), now(), 'シカク タロウ', 'シカク タロウ',
-                   true, '06131239', convert_to(repeat(md5(i::text), %(rep)s), 'UTF8'), 'k2026', md5(i::text)
+                   %(begin)s + (i * interval '1 second' * 2592000 / %(n)s), now(), true,
+                   convert_to(repeat(md5(i::text), %(rep)s), 'UTF8'), decode(md5(i::text) || md5(i::text), 'hex'),
+                   ARRAY(SELECT (hashtext(i::text || '-' || g))::bigint FROM generate_series(1, 31) AS g), 'k2026',
+                   md5(i::text)
             FROM generate_series(1, %(n)s) AS i""").format(sql.Identifier(table)),
             {"m": str(month), "begin": begin, "n": per_month, "rep": max(1, payload // 32)},
         )

@@ -85,16 +85,12 @@ def _parse_item(raw: Any) -> tuple[CheckResult | None, ItemOutcome | None, str]:
         paths = sorted({e.split(":", 1)[0] for e in errors})[:5]
         message = "資格確認結果の形式が正しくありません。（" + ", ".join(paths) + "）"
         return None, _rejected(item_id, "schema_violation", message), item_id
-    qualification = document.get("result_of_qualification_confirmation") or {}
     validity = document["qualification_validity"]
     row = CheckResult(
         id=result_id,
         checked_at=checked_at,
-        name=qualification.get("name") or "",
-        name_kana=qualification.get("name_kana") or "",
         is_valid=is_valid_qualification(validity),
         qualification_validity=validity,
-        insurer_number=qualification.get("insurer_number") or "",
         identity_verification=document.get("identity_verification") or "",
         document=document,
         content_hash=content_hash(checked_at, document),
@@ -188,7 +184,8 @@ def do_store_results(device: Device, items: list[Any], *, actor: Actor) -> list[
 
 
 def do_reencrypt_results(to_key_id: str, *, batch_size: int = 1000, after: uuid.UUID | None = None) -> tuple[int, uuid.UUID | None]:
-    """Re-encrypt one batch of rows not yet under ``to_key_id``, in id order after ``after``.
+    """Re-encrypt one batch of rows not yet under ``to_key_id``, in id order after ``after``: the document, the
+    summary and the blind index (its tokens are keyed by the row's key too), in one update per batch.
 
     Returns (rows changed, last id seen or None when done). Each batch commits on its own, and a row already under
     the new key is never touched again, so an interrupted run simply resumes where it left off.
@@ -200,9 +197,8 @@ def do_reencrypt_results(to_key_id: str, *, batch_size: int = 1000, after: uuid.
     with transaction.atomic():
         rows = list(qs.select_for_update(skip_locked=True).only("id", "key_id", "document_encrypted")[:batch_size])
         for row in rows:
-            document = crypto.decrypt_document(row.document_encrypted, row.id, row.key_id)
-            row.key_id, row.document_encrypted = crypto.encrypt_document(document, row.id, to_key_id)
-        CheckResult.objects.bulk_update(rows, ["key_id", "document_encrypted"])
+            row.seal(to_key_id)  # decrypts the document under its old key, seals all three under the new one
+        CheckResult.objects.bulk_update(rows, ["key_id", "document_encrypted", "summary_encrypted", "name_index"])
     return len(rows), (rows[-1].id if rows else None)
 
 

@@ -34,22 +34,32 @@ def known_key_ids() -> list[str]:
     return list(settings.RESULT_ENCRYPTION_KEYS)
 
 
-def _cipher(key_id: str) -> AESGCM:
+def encoded_key(key_id: str) -> str:
+    """The configured base64 text of a key (the cache key of what is derived from it)."""
     keys = settings.RESULT_ENCRYPTION_KEYS
     if key_id not in keys:
         raise ImproperlyConfigured(f"result encryption key {key_id!r} is not in RESULT_ENCRYPTION_KEYS")
-    return _cipher_for(key_id, keys[key_id])
+    return keys[key_id]
 
 
-@lru_cache(maxsize=16)
-def _cipher_for(key_id: str, encoded_key: str) -> AESGCM:
+def key_bytes(key_id: str, encoded: str) -> bytes:
+    """The 32 bytes of a configured key, or ImproperlyConfigured naming it."""
     try:
-        key = base64.b64decode(encoded_key, validate=True)
+        key = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise ImproperlyConfigured(f"result encryption key {key_id!r} is not valid base64") from None
     if len(key) != 32:
         raise ImproperlyConfigured(f"result encryption key {key_id!r} must be 32 bytes (AES-256)")
-    return AESGCM(key)
+    return key
+
+
+def _cipher(key_id: str) -> AESGCM:
+    return _cipher_for(key_id, encoded_key(key_id))
+
+
+@lru_cache(maxsize=16)
+def _cipher_for(key_id: str, encoded: str) -> AESGCM:
+    return AESGCM(key_bytes(key_id, encoded))
 
 
 def _associated_data(row_id: Any) -> bytes:

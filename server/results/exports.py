@@ -108,7 +108,7 @@ def _rows(export: ResultExport, qs: QuerySet[CheckResult], ids: list[str]):
             chunk_qs = older_than(chunk_qs, *position)
         chunk = list(
             chunk_qs.only(
-                "id", "checked_at", "received_at", "is_valid", "qualification_validity", "insurer_number",
+                "id", "checked_at", "received_at", "is_valid", "qualification_validity",
                 "identity_verification", "document_encrypted", "key_id", "device__name",
             )[:CHUNK]
         )

@@ -1,7 +1,9 @@
 """Qualification results synced by the terminals (S06), searched by terminals (S07) and the console.
 
-The full result document is encrypted at rest (``server/results/crypto.py``); only what lists and filters need is
-kept in clear columns (time, device, validity, 氏名, カナ, insurer number).
+Patient data is sealed at rest (issue 15 point 1; server/results/sealing.py, docs/security.md "What is stored how"):
+the full document and a small summary (氏名, カナ, 保険者番号) are AES-GCM under the row's key; the name search goes
+through a keyed blind index. In clear only what is no patient's: times, terminal, validity, the identity-verification
+method, the key id and a hash of the content.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from django.utils import timezone
 
 from server.devices.models import Device
 from server.institutions.models import Institution
-from server.results import crypto
+from server.results import crypto, sealing
+from server.results.fields import TokenArrayField
 
 
 class CheckResult(models.Model):
@@ -27,14 +30,15 @@ class CheckResult(models.Model):
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="check_results")
     checked_at = models.DateTimeField("資格確認日時")
     received_at = models.DateTimeField(default=timezone.now)
-    name = models.CharField("氏名", max_length=200, blank=True)
-    name_kana = models.CharField("氏名（カナ）", max_length=200, blank=True)
     is_valid = models.BooleanField("資格有効")
     qualification_validity = models.CharField(max_length=1)
-    insurer_number = models.CharField(max_length=8, blank=True)
     identity_verification = models.CharField(max_length=16, blank=True)
     # AES-GCM of the full result document (nonce + ciphertext + tag), under the key named by key_id.
     document_encrypted = models.BinaryField()
+    # AES-GCM of {氏名, カナ, 保険者番号} (what lists show), under the same key; the row id is bound in.
+    summary_encrypted = models.BinaryField()
+    # HMAC-SHA256 tokens (first 8 bytes) of every part of the normalised 氏名 and カナ, under a key derived from key_id.
+    name_index = TokenArrayField(default=list)
     key_id = models.CharField(max_length=32)
     content_hash = models.CharField(max_length=64, help_text="sha-256 of the canonical JSON of the item")
 
@@ -70,11 +74,38 @@ class CheckResult(models.Model):
         self.__dict__["_document_dirty"] = True
 
     def seal(self, key_id: str | None = None) -> None:
-        """Encrypt the document set on this instance (needs the id: it is the associated data)."""
+        """Encrypt the document set on this instance, with its summary and blind index, under ``key_id`` (default:
+        the current key). Needs the id: it is bound into every ciphertext."""
         if self.id is None:
             raise ValueError("a result needs its id before its document can be encrypted")
-        self.key_id, self.document_encrypted = crypto.encrypt_document(self.document, self.id, key_id)
+        document = self.document
+        self.key_id, self.document_encrypted = crypto.encrypt_document(document, self.id, key_id)
+        summary = sealing.summary_of(document)
+        self.summary_encrypted = sealing.seal_summary(summary, self.id, self.key_id)
+        self.name_index = sealing.name_tokens(summary["name"], summary["name_kana"], self.key_id)
+        self.__dict__["_summary_plain"] = summary
         self.__dict__["_document_dirty"] = False
+
+    @property
+    def summary(self) -> dict[str, str]:
+        """氏名, カナ and 保険者番号, decrypted on first access (a list needs nothing else)."""
+        plain = self.__dict__.get("_summary_plain")
+        if plain is None:
+            plain = sealing.open_summary(self.summary_encrypted, self.id, self.key_id)
+            self.__dict__["_summary_plain"] = plain
+        return plain
+
+    @property
+    def name(self) -> str:
+        return self.summary["name"]
+
+    @property
+    def name_kana(self) -> str:
+        return self.summary["name_kana"]
+
+    @property
+    def insurer_number(self) -> str:
+        return self.summary["insurer_number"]
 
 
 class ResultExport(models.Model):

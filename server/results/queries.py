@@ -11,13 +11,11 @@ import base64
 import binascii
 import datetime
 import json
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Q, QuerySet, Value
-from django.db.models.functions import Replace
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
 from contracts import display
@@ -28,6 +26,7 @@ from server.common.errors import ApiError
 from server.common.jst import today_jst
 from server.devices.models import Device
 from server.results.models import CheckResult
+from server.results.sealing import normalize_name, term_tokens
 
 DEFAULT_PAGE_SIZE = 8
 MAX_PAGE_SIZE = 100
@@ -39,30 +38,31 @@ LAST_PAGE_ALIGN_LIMIT = 10_000
 
 # --- filters (the console's search, the exports, the audit trail's patient search) ---------------------------------
 
-_HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(ord("ぁ"), ord("ゖ") + 1)}
-
-
-def normalize_name(term: str) -> str:
-    """Reception staff type names any way: half-width kana, hiragana, with or without the space between names.
-
-    NFKC makes half-width katakana full-width, hiragana becomes katakana (names_kana are katakana), spaces go.
-    """
-    term = unicodedata.normalize("NFKC", term).translate(_HIRAGANA_TO_KATAKANA)
-    return "".join(term.split())
-
-
-def _without_spaces(field: str) -> Replace:
-    return Replace(Replace(F(field), Value(" "), Value("")), Value("\u3000"), Value(""))
+# How a name search reaches its rows. A fragment found among the newest NAME_PROBE_ROWS rows (one row in some
+# hundreds or more often: a family name, a returning patient) is found by walking the time index and testing each
+# row's index: a page fills within some ten thousand rows. A rarer one (a name the table statistics have not sampled,
+# or nobody's) would make that walk read the whole period, so its rows are taken from the blind index's GIN index
+# first — at most NAME_RARE_LIMIT, or else it is walked after all — and the page is ordered from those.
+NAME_PROBE_ROWS = 500
+NAME_RARE_LIMIT = 2000
 
 
 def matching_name(results: QuerySet[CheckResult], term: str) -> QuerySet[CheckResult]:
-    """Results whose 氏名 or カナ holds ``term`` (any part, any case, spaces ignored, kana-tolerant)."""
-    term = normalize_name(term)
-    if not term:
+    """Results whose 氏名 or カナ holds ``term`` (any part, any case, spaces ignored, kana-tolerant), found through the
+    blind index (the names themselves are encrypted; server/results/sealing.py): a row under each key whose index
+    holds the term's tokens under that key. The ordering and slicing are the caller's, as for any filter."""
+    if not normalize_name(term):
         return results
-    return results.annotate(compact_name=_without_spaces("name"), compact_kana=_without_spaces("name_kana")).filter(
-        Q(compact_name__icontains=term) | Q(compact_kana__icontains=term)
-    )
+    holds = Q()
+    for key_id, tokens in term_tokens(term).items():
+        holds |= Q(key_id=key_id, name_index__holds=tokens)
+    newest = results.order_by("-checked_at", "-id").values("pk")[:NAME_PROBE_ROWS]
+    if CheckResult.objects.filter(holds, pk__in=Subquery(newest)).exists():
+        return results.filter(holds)  # common enough: the time-ordered walk meets matches soon
+    ids = list(results.filter(holds).order_by().values_list("pk", flat=True)[: NAME_RARE_LIMIT + 1])
+    if len(ids) > NAME_RARE_LIMIT:
+        return results.filter(holds)  # rare among the newest rows, common before them
+    return results.filter(pk__in=ids)
 
 
 @dataclass(frozen=True)
@@ -369,7 +369,7 @@ def export_row(result: CheckResult) -> list[Any]:
         "validity_detail": record.validity or display.VALIDITY.get(result.qualification_validity, ""),
         "identity_verification": display.IDENTITY_VERIFICATION.get(result.identity_verification, result.identity_verification),
         "reference_number": record.reference_number,
-        "insurer_number": record.insurer_number or result.insurer_number,
+        "insurer_number": record.insurer_number,
         "insurer_name": record.insurer_name,
         "symbol": record.symbol,
         "number": record.number,

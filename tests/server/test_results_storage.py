@@ -79,7 +79,6 @@ def test_rows_created_through_the_model_are_encrypted_too(terminal):
         institution=device.institution,
         device=device,
         checked_at=item["checked_at"],
-        name="資格 太郎",
         is_valid=True,
         qualification_validity="1",
         document=item["result"],

@@ -381,7 +381,6 @@ def terminal_result(institution, terminal, demo_cards):
         institution=institution,
         device_id=terminal.device_id,
         checked_at=timezone.now(),
-        name=document["result_of_qualification_confirmation"]["name"],
         is_valid=True,
         qualification_validity="1",
     )
