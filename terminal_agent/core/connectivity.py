@@ -12,6 +12,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from terminal_agent.core.loop import BackgroundLoop
+
 log = logging.getLogger(__name__)
 
 ONLINE_INTERVAL = 10.0
@@ -32,9 +34,9 @@ class Connectivity:
         self._online: bool | None = None  # None until the first call or probe
         self._listeners: list[Callable[[bool], None]] = []
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.loop = BackgroundLoop(
+            "connectivity", self.probe_now, lambda: self.online_interval if self._online else self.offline_interval
+        )
 
     @property
     def online(self) -> bool | None:
@@ -61,7 +63,7 @@ class Connectivity:
             listeners = list(self._listeners) if changed else []
         if changed:
             log.info("server %s", "reachable" if answered else "unreachable")
-            self._wake.set()  # the probe loop switches interval
+            self.loop.poke()  # the probe switches interval
         for listener in listeners:
             try:
                 listener(answered)
@@ -78,22 +80,7 @@ class Connectivity:
 
     # --- background -------------------------------------------------------------------------------------------------
     def start(self) -> None:
-        if self._thread and self._thread.is_alive():
-            return
-        self._stop.clear()
-
-        def loop() -> None:
-            while not self._stop.is_set():
-                self.probe_now()
-                self._wake.clear()
-                self._wake.wait(self.online_interval if self._online else self.offline_interval)
-
-        self._thread = threading.Thread(target=loop, name="connectivity", daemon=True)
-        self._thread.start()
+        self.loop.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout)
-            self._thread = None
+        self.loop.stop(timeout)

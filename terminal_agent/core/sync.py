@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from terminal_agent.core.api_client import ApiClient, ApiFailure
+from terminal_agent.core.loop import BackgroundLoop
 from terminal_agent.core.store import LocalStore
 
 log = logging.getLogger(__name__)
@@ -56,9 +57,8 @@ class SyncRelay:
         self.clock = clock
         self.rng = rng
         self._lock = threading.Lock()  # one push at a time, whichever thread asks
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._interval = 30.0
+        self.loop = BackgroundLoop("result-sync", self._round, lambda: self._interval)
 
     def backoff_delay(self, attempts: int) -> float:
         """Equal jitter: half the exponential step fixed, half random, capped at ``max_delay``."""
@@ -116,29 +116,15 @@ class SyncRelay:
     # --- background loop ------------------------------------------------------------------------------------------
     def start_background(self, interval: float = 30.0) -> None:
         """A daemon thread that pushes whenever results are due; ``poke()`` wakes it after a new check."""
-        if self._thread and self._thread.is_alive():
-            return
-        self._stop.clear()
+        self._interval = interval
+        self.loop.start()
 
-        def loop() -> None:
-            while not self._stop.is_set():
-                try:
-                    if self.store.pending_count():
-                        self.sync_once()
-                except Exception:  # keep relaying whatever one round did; the cause is logged
-                    log.exception("sync round failed")
-                self._wake.wait(interval)
-                self._wake.clear()
-
-        self._thread = threading.Thread(target=loop, name="result-sync", daemon=True)
-        self._thread.start()
+    def _round(self) -> None:
+        if self.store.pending_count():
+            self.sync_once()
 
     def poke(self) -> None:
-        self._wake.set()
+        self.loop.poke()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout)
-            self._thread = None
+        self.loop.stop(timeout)
