@@ -8,6 +8,7 @@ from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCalendarWidget,
     QCheckBox,
     QDateEdit,
     QHBoxLayout,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
 )
 
 from terminal_agent.core.formatting import validity_label
@@ -43,6 +45,24 @@ from terminal_agent.ui.widgets import (
 EMPTY_TEXT = "検索期間内の資格確認結果はありません。"
 
 PAGING = [("first", "<<", "最初のページ"), ("previous", "<", "前のページ"), ("next", ">", "次のページ"), ("last", ">>", "最後のページ")]
+
+
+CALENDAR_BUTTONS = {  # Qt's calendar has no names of its own for these (T28)
+    "qt_calendar_prevmonth": "前の月",
+    "qt_calendar_nextmonth": "次の月",
+    "qt_calendar_monthbutton": "月を選択",
+    "qt_calendar_yearbutton": "年を選択",
+}
+
+
+def name_calendar(calendar: QCalendarWidget, field: str) -> None:
+    """Accessible names and tooltips, in Japanese, for the calendar popup of a date field."""
+    calendar.setAccessibleName(f"{field}のカレンダー")
+    for part in calendar.findChildren(QToolButton):
+        label = CALENDAR_BUTTONS.get(part.objectName())
+        if label:
+            part.setAccessibleName(label)
+            part.setToolTip(label)
 
 
 def _qdate(day: dt.date) -> QDate:
@@ -105,6 +125,7 @@ class ResultSearchScreen(Screen):
             edit.setDisplayFormat("yyyy/MM/dd")
             edit.setAccessibleName(name)
             edit.setMinimumWidth(220)
+            name_calendar(edit.calendarWidget(), name)
             if index:
                 dates.addWidget(text_label("〜", wrap=False))
             dates.addWidget(FormField(name, edit), 1)

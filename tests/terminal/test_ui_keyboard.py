@@ -24,7 +24,7 @@ def test_making_any_screen_keeps_the_keyboard_in_the_window(qtbot, stub_window):
 def test_t28_qt_own_texts_are_japanese(qtbot, stub_window):
     """Qt's standard parts speak Japanese too: a field's context menu and the calendar of D-10-W."""
 
-    from PySide6.QtWidgets import QCalendarWidget
+    from PySide6.QtWidgets import QCalendarWidget, QToolButton
 
     window, _core = stub_window(start="login")
     edit = window.system_login.account_id
@@ -34,9 +34,13 @@ def test_t28_qt_own_texts_are_japanese(qtbot, stub_window):
     assert texts and not any(re.search(r"[A-Za-z]{2,}", t) for t in texts), texts
     assert any("コピー" in t for t in texts)
     window.search.reset()
-    calendar = window.search.date_from.calendarWidget() or QCalendarWidget()
+    calendar = window.search.date_from.calendarWidget()
+    assert isinstance(calendar, QCalendarWidget)
     names = [calendar.locale().monthName(m) for m in range(1, 13)] + [calendar.locale().dayName(d) for d in range(1, 8)]
     assert all(not re.search(r"[A-Za-z]", n) for n in names), names
+    buttons = {b.objectName(): b.accessibleName() for b in calendar.findChildren(QToolButton)}
+    assert buttons["qt_calendar_prevmonth"] == "前の月" and buttons["qt_calendar_nextmonth"] == "次の月"
+    assert all(buttons.values()), buttons
 
 
 def test_every_screen_and_dialog_number_is_in_the_readme_table(qtbot, stub_window):
