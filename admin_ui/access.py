@@ -113,6 +113,8 @@ class StaffRequiredMixin(AccessMixin):
         context = super().get_context_data(**kwargs)  # type: ignore[misc]
         context.update(console_context(self.membership))
         context["nav_section"] = self.nav_section
+        # Before the one-time code is given, no menu: its pages would only send the user back here.
+        context["sign_in_pending"] = self.second_factor_page and second_factor_needed(self.request) is not None
         return context
 
 

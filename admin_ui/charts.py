@@ -57,7 +57,9 @@ def _close_group(href: str) -> str:
     return "</g></a>" if href else "</g>"
 
 
-def _svg(width: int, height: int, title: str, desc: str, body: str, css_class: str) -> SafeString:
+def _svg(width: int, height: int, title: str, desc: str, body: str, css_class: str, key: str = "") -> SafeString:
+    """``key`` names the title and description ids (the css class by default): a page may draw one chart twice."""
+    key = key or css_class
     return format_html(
         '<svg class="chart {}" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d" '
         'preserveAspectRatio="xMidYMid meet">'
@@ -65,24 +67,26 @@ def _svg(width: int, height: int, title: str, desc: str, body: str, css_class: s
         css_class,
         width,
         height,
-        css_class,
-        css_class,
-        css_class,
+        key,
+        key,
+        key,
         title,
-        css_class,
+        key,
         desc,
         mark_safe(body),  # built below from escaped parts only
     )
 
 
-def daily_checks_chart(days: list[DayCount]) -> SafeString:
-    """Stacked columns, valid below and invalid on top, one per day; a label every fifth day and the last."""
-    width, height = 760, 240
+def daily_checks_chart(days: list[DayCount], *, width: int = 760, key: str = "") -> SafeString:
+    """Stacked columns, valid below and invalid on top, one per day; about six day labels (fewer in a narrow
+    ``width``: the viewBox width, smaller for a phone so that the text keeps its size) and always the last day."""
+    height = 240 if width >= 600 else 200
     left, right, top, bottom = 40, 10, 12, 28
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = _nice_ceiling(max((d.total for d in days), default=0))
     slot = plot_w / max(len(days), 1)
-    label_every = max(1, round(len(days) / 6))
+    labels = 6 if width >= 600 else 4
+    label_every = max(1, round(len(days) / labels))
     bar_w = max(slot * 0.7, 1)
     parts: list[str] = []
     for fraction in (0, 0.5, 1):
@@ -106,18 +110,19 @@ def daily_checks_chart(days: list[DayCount]) -> SafeString:
             f'width="{bar_w:.1f}" height="{invalid_h:.1f}"/>'
         )
         parts.append(_close_group(day.href))
-        if index % label_every == 0 or index == len(days) - 1:
+        last = index == len(days) - 1
+        if last or (index % label_every == 0 and len(days) - 1 - index >= label_every / 2):
             parts.append(
                 f'<text class="chart__axis" x="{x + bar_w / 2:.1f}" y="{height - 8}" '
                 f'text-anchor="middle">{escape(day.label)}</text>'
             )
     total = sum(d.total for d in days)
     desc = f"{days[0].title}から{days[-1].title}までの{len(days)}日間で合計{total}件" if days else "データなし"
-    return _svg(width, height, "日別の資格確認件数", desc, "".join(parts), "chart-daily")
+    return _svg(width, height, "日別の資格確認件数", desc, "".join(parts), "chart-daily", key)
 
 
 def horizontal_bar_chart(
-    bars: list[Bar], *, title: str, css_class: str, maximum: float | None = None, width: int = 760
+    bars: list[Bar], *, title: str, css_class: str, maximum: float | None = None, width: int = 760, key: str = ""
 ) -> SafeString:
     """One labelled row per item, the value written after its bar (so no legend is needed).
 
@@ -150,7 +155,7 @@ def horizontal_bar_chart(
         )
         parts.append(_close_group(bar.href))
     desc = "、".join(f"{b.label} {b.value_label}" for b in bars) or "データなし"
-    return _svg(width, height, title, desc, "".join(parts), css_class)
+    return _svg(width, height, title, desc, "".join(parts), css_class, key)
 
 
 def share_chart(valid: int, invalid: int, *, valid_href: str = "", invalid_href: str = "") -> SafeString:

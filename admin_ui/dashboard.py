@@ -22,6 +22,7 @@ from admin_ui.charts import Bar, DayCount, daily_checks_chart, horizontal_bar_ch
 PERIODS = (7, 30, 90)  # A07: the period choice of the charts, in JST days ending today
 DEFAULT_PERIOD = 30
 HEALTH_SCALE_HOURS = 7 * 24  # the health bars run from "just now" to a week; older ones fill the bar
+NARROW_CHART_WIDTH = 360  # the viewBox of the charts drawn for a phone: about the width they get there
 
 
 @dataclass(frozen=True)
@@ -141,8 +142,16 @@ def dashboard_context(institution: Any, days: int = DEFAULT_PERIOD, *, links: bo
     )
     charts: dict[str, SafeString] = {
         "daily": daily_checks_chart(day_counts),
+        "daily_narrow": daily_checks_chart(day_counts, width=NARROW_CHART_WIDTH, key="chart-daily-narrow"),
         "terminals": horizontal_bar_chart(
             terminal_bars, title="端末別の資格確認件数", css_class="chart-terminals", width=440
+        ),
+        "terminals_narrow": horizontal_bar_chart(
+            terminal_bars,
+            title="端末別の資格確認件数",
+            css_class="chart-terminals",
+            width=NARROW_CHART_WIDTH,
+            key="chart-terminals-narrow",
         ),
         "share": share_chart(
             valid_total,
@@ -152,6 +161,14 @@ def dashboard_context(institution: Any, days: int = DEFAULT_PERIOD, *, links: bo
         ),
         "health": horizontal_bar_chart(
             health_bars, title="端末の最終接続からの経過時間", css_class="chart-health", maximum=HEALTH_SCALE_HOURS
+        ),
+        "health_narrow": horizontal_bar_chart(
+            health_bars,
+            title="端末の最終接続からの経過時間",
+            css_class="chart-health",
+            maximum=HEALTH_SCALE_HOURS,
+            width=NARROW_CHART_WIDTH,
+            key="chart-health-narrow",
         ),
     }
     return {

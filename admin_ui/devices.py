@@ -20,7 +20,7 @@ from django.views.generic import TemplateView, View
 from admin_ui.access import ROLE_IT, ROLE_MANAGER, StaffRequiredMixin, console_context
 from admin_ui.forms import RetireDeviceForm
 from server.audit.labels import audit_action_label, describe
-from server.audit.models import AuditEvent
+from server.audit.queries import AuditQuery, audit_events
 from server.devices.actions import do_retire_device, do_revoke_activation_code
 from server.devices.models import ActivationCode, Device
 from server.results.models import CheckResult
@@ -52,9 +52,9 @@ class DeviceDetailView(StaffRequiredMixin, TemplateView):
         counts = CheckResult.objects.filter(institution=self.institution, device=device).aggregate(
             total=Count("id"), recent=Count("id", filter=Q(checked_at__gte=since))
         )
-        history = AuditEvent.objects.filter(
-            institution=self.institution, device_id=device.pk, action__in=DEVICE_HISTORY_ACTIONS
-        ).order_by("-occurred_at", "-id")
+        history = audit_events(self.institution.pk, AuditQuery(device=str(device.pk))).filter(
+            action__in=DEVICE_HISTORY_ACTIONS
+        )
         page = Paginator(history, HISTORY_PER_PAGE).get_page(self.request.GET.get("page"))
         code = ActivationCode.objects.filter(used_by_device=device).first()
         context.update(

@@ -18,10 +18,10 @@ from django.views.generic import FormView, TemplateView, View
 
 from admin_ui.access import ROLE_MANAGER, StaffRequiredMixin
 from admin_ui.forms import ResultSearchForm
+from contracts.result_view import VALIDITY_FILTERS
 from server.common.csvfile import ENCODINGS, csv_bytes_response
-from server.common.jst import JST
 from server.devices.models import Device
-from server.results.exports import do_record_download, do_request_export, export_content
+from server.results.exports import do_record_download, do_request_export, export_content, export_filename
 from server.results.models import ResultExport
 from server.results.queries import DEFAULT_PAGE_SIZE, EXPORT_HEADER, ResultQuery
 
@@ -111,7 +111,7 @@ class ResultExportStatusView(ExportMixin, TemplateView):
             ready=export.status == ResultExport.DONE and not export.is_expired(),
             expired=export.status == ResultExport.DONE and export.is_expired(),
             device=device,
-            validity_label={"valid": "資格有効", "invalid": "資格無効"}.get((export.filters or {}).get("validity"), ""),
+            validity_label=VALIDITY_FILTERS.get((export.filters or {}).get("validity"), ""),
             encoding_label=ENCODINGS.get(export.encoding, export.encoding),
             **kwargs,
         )
@@ -125,10 +125,5 @@ class ResultExportDownloadView(ExportMixin, View):
         if export.status != ResultExport.DONE or export.is_expired():
             raise Http404("not ready")
         do_record_download(export, actor=self.actor)
-        suffix = "_SJIS" if export.encoding == "cp932" else ""
-        return csv_bytes_response(
-            f"資格確認結果_{export.created_at.astimezone(JST):%Y%m%d%H%M}{suffix}.csv",
-            export_content(export),
-            export.encoding,
-        )
+        return csv_bytes_response(export_filename(export), export_content(export), export.encoding)
 

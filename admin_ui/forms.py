@@ -12,7 +12,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from contracts.periods import DEFAULT_DAYS  # the manual's initial search covers the last 30 days
-from server.audit.labels import AUDIT_ACTION_LABELS
+from contracts.result_view import VALIDITY_FILTERS
+from server.audit.labels import AUDIT_ACTION_LABELS, OBJECT_TYPE_LABELS
 from server.institutions.queries import membership_of
 
 SIGN_IN_FAILED = "ログインIDまたはパスワードが正しくありません。"
@@ -71,7 +72,7 @@ class ConsoleLoginForm(AuthenticationForm):
             raise forms.ValidationError(self.error_messages["no_membership"], code="no_membership")
 
 
-VALIDITY_CHOICES = [("", "すべて"), ("valid", "資格有効"), ("invalid", "資格無効")]
+VALIDITY_CHOICES = [("", "すべて"), *VALIDITY_FILTERS.items()]
 
 
 class ResultSearchForm(forms.Form):
@@ -213,7 +214,7 @@ class ResetAccountPasswordForm(AccountPasswordFields):
     """A04: IT sets a new password (the account's lock is lifted with it)."""
 
 
-AUDIT_OBJECT_TYPES = [("", "指定なし"), ("result", "資格確認結果"), ("device", "端末"), ("account", "アプリアカウント")]
+AUDIT_OBJECT_TYPES = [("", "指定なし"), *OBJECT_TYPE_LABELS.items()]
 class AuditSearchForm(forms.Form):
     """A06 filters: period (JST days), actor ID, terminal, action. Invalid input is reported, not ignored."""
 

@@ -12,7 +12,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -26,6 +25,7 @@ from admin_ui.access import ROLE_ADMIN, ROLE_LABELS, StaffRequiredMixin, home_ur
 from server.audit.actions import record_event
 from server.institutions.actions import (
     do_create_staff_user,
+    do_enable_staff_totp,
     do_remove_staff_totp,
     do_reset_staff_password,
     do_set_staff_active,
@@ -38,6 +38,8 @@ ROLE_HELP = {
     StaffMembership.ROLE_IT: "端末・アクティベーションコード・アプリアカウント・お知らせの公開を管理します。管理者を兼ねない限り、患者の情報は見られません。",
     StaffMembership.ROLE_ADMIN: "この画面で、コンソール利用者の作成・役割の変更・無効化・パスワード再設定を行います。",
 }
+TOTP_WRONG = "確認コードが正しくありません。アプリに表示されている最新のコードを入力してください。"
+TOTP_WAIT = "確認コードの誤りが続いたため、しばらく待ってから入力してください。"
 USERNAME_MESSAGE = "ログインIDは半角英数字と記号（. _ @ -）の1〜150文字で入力してください。"
 
 
@@ -304,10 +306,7 @@ class TotpVerifyView(SecondFactorMixin, FormView):
             record_event("console_otp_verified", self.actor, institution=self.institution)
             return HttpResponseRedirect(_next_url(self.request, self.membership))
         record_event("console_otp_failed", self.actor, institution=self.institution)
-        form.add_error(
-            "token",
-            "確認コードが正しくありません。" if allowed else "確認コードの誤りが続いたため、しばらく待ってから入力してください。",
-        )
+        form.add_error("token", "確認コードが正しくありません。" if allowed else TOTP_WAIT)
         return self.form_invalid(form)
 
 
@@ -346,13 +345,12 @@ class TotpSetupView(SecondFactorMixin, FormView):
 
     def form_valid(self, form: TotpTokenForm) -> HttpResponse:
         device = self._pending()
-        if not device.verify_token(form.cleaned_data["token"]):
-            form.add_error("token", "確認コードが正しくありません。アプリに表示されている最新のコードを入力してください。")
+        allowed, _ = device.verify_is_allowed()
+        if not (allowed and device.verify_token(form.cleaned_data["token"])):
+            # django-otp slows guessing down: right after a wrong code even the right one is refused for a while.
+            form.add_error("token", TOTP_WRONG if allowed else TOTP_WAIT)
             return self.form_invalid(form)
-        with transaction.atomic():
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            record_event("staff_totp_enabled", self.actor, institution=self.institution)
+        do_enable_staff_totp(self.membership, device, actor=self.actor)
         otp_login(self.request, device)
         messages.success(self.request, "2段階認証を設定しました。次回のログインから確認コードの入力が必要です。")
         return HttpResponseRedirect(home_url(self.membership))

@@ -37,12 +37,12 @@ from server.audit.labels import actor_type_label, audit_action_label, describe
 from server.audit.models import AuditEvent
 from server.audit.queries import (
     AUDIT_CSV_HEADER,
+    AuditQuery,
     audit_csv_rows,
     audit_events,
     bounded,
     console_query,
     device_names,
-    naming,
 )
 from server.common.actor import STAFF, Actor
 from server.common.csvfile import csv_streaming_response
@@ -290,17 +290,15 @@ VIEWERS_SHOWN = 50
 
 def result_viewers(institution: Any, result: CheckResult) -> dict[str, Any]:
     """A06 「この結果を見た人」: every audit event naming this result (GIN-indexed object ids), newest first."""
-    events = AuditEvent.objects.filter(
-        naming([str(result.pk)]), institution=institution, action__in=list(VIEWER_ACTIONS)
-    ).order_by("-occurred_at", "-id")
+    events = audit_events(institution.pk, AuditQuery(about=str(result.pk))).filter(action__in=list(VIEWER_ACTIONS))
     rows = list(events[:VIEWERS_SHOWN])
-    names = dict(Device.objects.filter(institution=institution).values_list("pk", "name"))
+    names = device_names(institution.pk)
     return {
         "rows": [
             {
                 "event": event,
                 "what": "印刷用に表示" if (event.detail or {}).get("print") else VIEWER_ACTIONS[event.action],
-                "who": names.get(event.device_id, "端末") if event.actor_type == "device" else event.actor_id,
+                "who": names.get(str(event.device_id), "端末") if event.actor_type == "device" else event.actor_id,
                 "kind": actor_type_label(event.actor_type),
             }
             for event in rows

@@ -53,12 +53,15 @@ def ratio_label(ratio: str | None) -> str | None:
     return f"{tenths}割"
 
 
+PRESCHOOL = "義務教育就学前"  # 区分 of a child not yet at school; C-04-01-W also shows it as a notice
+
+
 def category_label(qualification: dict) -> str:
     """区分 as the manual shows it; derived, onshi has no such code (onshi-data-model.md §3)."""
     if qualification.get("insured_card_classification") == "A1":
         return "医療扶助"
     if qualification.get("preschool_classification") == "1":
-        return "義務教育就学前"
+        return PRESCHOOL
     if qualification.get("elderly_recipient_certificate_info"):
         return "高齢受給者"
     return "一般"

@@ -86,6 +86,9 @@ def validity_label(is_valid: bool) -> str:
     return "資格有効" if is_valid else "資格無効"
 
 
+VALIDITY_FILTERS = {"valid": validity_label(True), "invalid": validity_label(False)}  # the searches' 資格確認結果
+
+
 def yen(amount: int | None) -> str:
     return "" if amount is None else f"{amount:,}円"
 
@@ -280,6 +283,11 @@ class ResultView:
     sections: list[Section]
     is_valid: bool
     validity: str = ""  # 資格有効性 in the table's words (有効, 無効（新しい資格あり）, …): the console shows it
+    preschool: bool = False  # 未就学: C-04-01-W also shows 「義務教育就学前」 as a notice
+
+    @property
+    def preschool_notice(self) -> str:
+        return display.PRESCHOOL if self.preschool else ""
 
 
 def result_messages(record: ResultRecord) -> list[str]:
@@ -363,6 +371,7 @@ def build_result_view(document: dict[str, Any]) -> ResultView:
         sections=sections,
         is_valid=record.is_valid,
         validity=record.validity,
+        preschool=record.preschool,
     )
 
 

@@ -10,6 +10,9 @@ venv_ensure "server,terminal"
 
 unset DATABASE_URL REDIS_URL
 export DJANGO_SETTINGS_MODULE=server.settings.dev
+# Whoever tries the product sees the console's Japanese 403/404/500 pages, never Django's English debug page
+# (DJANGO_DEBUG=1 make demo brings that back for a developer).
+export DJANGO_DEBUG="${DJANGO_DEBUG:-0}"
 export MYNA_DATA_DIR="${MYNA_DATA_DIR:-$ROOT/var/demo}"
 PORT="${DEMO_PORT:-8000}"
 URL="http://127.0.0.1:$PORT"

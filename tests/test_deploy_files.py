@@ -83,3 +83,19 @@ def test_gunicorn_config_is_python_without_query_strings_in_the_access_log():
     source = (ROOT / "deploy" / "gunicorn.conf.py").read_text()
     ast.parse(source)
     assert "%(q)s" not in source and "%(r)s" not in source  # search parameters may hold patient names
+
+
+def test_make_demo_serves_the_japanese_error_pages_not_the_debug_page(tmp_path):
+    """make demo's environment (scripts/demo.sh) runs the dev settings with DEBUG off: a mistyped console address
+    gets the console's Japanese 404 page, never Django's English debug page listing the URLs (issue 14 point 3)."""
+    exports = [line for line in (ROOT / "scripts" / "demo.sh").read_text().splitlines() if line.startswith("export DJANGO_")]
+    probe = (
+        "import django; django.setup(); from django.test import Client; "
+        "r = Client().get('/console/nope/', HTTP_HOST='127.0.0.1'); "
+        "print(r.status_code, 'ページが見つかりません' in r.content.decode(), b'URLconf' in r.content)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))}
+    script = "\n".join([*exports, f'exec "{sys.executable}" -c "{probe}"'])
+    done = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={**env, "MYNA_DATA_DIR": str(tmp_path)})
+    assert done.stdout.split() == ["404", "True", "False"], done.stderr[-2000:]

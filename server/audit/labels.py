@@ -14,9 +14,18 @@ from typing import Any
 
 from django.utils import timezone
 
+from contracts.result_view import VALIDITY_FILTERS
 from server.institutions.models import StaffMembership
 from server.notices.models import Document
 
+ACTOR_TYPE_LABELS = {
+    "staff": "コンソール利用者",
+    "account": "アプリアカウント",
+    "device": "端末",
+    "cli": "コマンド",
+    "system": "システム",
+}
+OBJECT_TYPE_LABELS = {"result": "資格確認結果", "device": "端末", "account": "アプリアカウント"}  # A06 filter
 DETAIL_LABELS = {
     "reason": "理由",
     "reasons": "理由",
@@ -61,19 +70,32 @@ DETAIL_LABELS = {
     "encoding": "文字コード",
     "object": "対象",
     "count": "件数",
+    "received": "受信件数",
     "stored": "保存件数",
+    "duplicate": "重複件数",
     "duplicates": "重複件数",
+    "rejected": "拒否件数",
     "deleted": "削除件数",
+    "cutoff": "削除の基準日時",
+    "left": "残り件数",
+    "exports": "CSV出力件数",
     "key_id": "鍵ID",
+    "actor_type": "操作者の種類",
+    "object_type": "対象の種類",
+    "object_id": "対象ID",
+    "print": "印刷用の表示",
 }
 VALUE_LABELS = {
-    "validity": {"valid": "資格有効", "invalid": "資格無効"},
+    "validity": VALIDITY_FILTERS,
     "scope": {"device": "この端末", "institution": "医療機関のすべての端末", "all": "全医療機関"},
     "kind": dict(Document.KIND_CHOICES),
     "roles": dict(StaffMembership.ROLE_CHOICES),
     "role": dict(StaffMembership.ROLE_CHOICES),
     "encoding": {"utf-8": "UTF-8（BOM付き）", "cp932": "Shift_JIS"},
+    "actor_type": ACTOR_TYPE_LABELS,
+    "object_type": OBJECT_TYPE_LABELS,
 }
+COUNT_KEYS = ("rows", "total", "count", "received", "stored", "duplicate", "duplicates", "rejected", "deleted", "left")
 
 
 @dataclass(frozen=True)
@@ -118,7 +140,7 @@ def format_value(key: str, value: Any, device_names: dict[str, str] | None = Non
         return device_names.get(text, text)
     if isinstance(value, str):
         return _date(text) or _datetime(text) or text
-    if isinstance(value, int) and key in ("rows", "total", "count", "stored", "duplicates", "deleted"):
+    if isinstance(value, int) and key in COUNT_KEYS:
         return f"{value:,}件"
     return text
 
@@ -182,13 +204,6 @@ AUDIT_ACTION_LABELS = {
     "staff_totp_removed": "2段階認証の解除・リセット",
     "console_otp_verified": "確認コードによるログイン",
     "console_otp_failed": "確認コードの誤り",
-}
-ACTOR_TYPE_LABELS = {
-    "staff": "コンソール利用者",
-    "account": "アプリアカウント",
-    "device": "端末",
-    "cli": "コマンド",
-    "system": "システム",
 }
 
 

@@ -243,7 +243,12 @@ def do_register_device(registration: Registration, *, actor: Actor) -> Device:
                 institution=institution,
                 device=device,
                 objects=[str(device.pk), f"activation_code:{code.pk}"],
-                detail={"device_name": device.name, "os": device.os, "app_version": device.app_version},
+                detail={
+                    "device_name": device.name,
+                    "os": device.os,
+                    "app_version": device.app_version,
+                    "reader_name": device.reader_name,
+                },
             )
             return device
     # Outside the block: the failed-attempt counter above is committed, nothing else was written.

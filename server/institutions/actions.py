@@ -179,6 +179,17 @@ def do_reset_staff_password(membership: StaffMembership, password: str, *, actor
     return membership
 
 
+def do_enable_staff_totp(membership: StaffMembership, device: TOTPDevice, *, actor: Actor) -> TOTPDevice:
+    """A console user's TOTP device, checked with one code from the app, is now required at sign-in; audited."""
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        record_event(
+            "staff_totp_enabled", actor, institution=membership.institution, objects=[membership.user.get_username()]
+        )
+    return device
+
+
 def do_remove_staff_totp(membership: StaffMembership, *, actor: Actor):
     """Remove a console user's TOTP devices (lost phone, or turned off where optional); audited when one existed."""
     with transaction.atomic():

@@ -22,6 +22,7 @@ from django.utils import timezone
 from server.audit.actions import record_event
 from server.common.actor import Actor
 from server.common.csvfile import ENCODINGS, EncodingReport, csv_lines
+from server.common.jst import JST
 from server.common.tasks import queue_after_commit
 from server.results import crypto
 from server.results.models import CheckResult, ResultExport
@@ -224,6 +225,12 @@ def token_is_valid(export: ResultExport, token: str) -> bool:
     except signing.BadSignature:  # includes SignatureExpired
         return False
     return value == str(export.pk) and not export.is_expired()
+
+
+def export_filename(export: ResultExport) -> str:
+    """資格確認結果_202611280700.csv (…_SJIS.csv in Shift_JIS): one name wherever the file is downloaded."""
+    suffix = "_SJIS" if export.encoding == "cp932" else ""
+    return f"資格確認結果_{export.created_at.astimezone(JST):%Y%m%d%H%M}{suffix}.csv"
 
 
 def export_content(export: ResultExport) -> bytes:

@@ -150,9 +150,13 @@ def make_result() -> Callable[..., Any]:
         *,
         validity: str = "1",
         checked_at: dt.datetime | None = None,
+        document: dict[str, Any] | None = None,
     ) -> CheckResult:
+        """``document``: a whole qualification result to store instead of the synthetic one (its validity wins)."""
         checked_at = checked_at or timezone.now()
-        document = result_document(device.institution.code, checked_at, name, name_kana, validity)
+        if document is None:
+            document = result_document(device.institution.code, checked_at, name, name_kana, validity)
+        validity = document["qualification_validity"]
         canonical = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return CheckResult.objects.create(
             id=uuid.uuid4(),

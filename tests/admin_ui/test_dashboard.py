@@ -47,8 +47,8 @@ def test_dashboard_charts_count_the_right_results(client, manager, clinic, other
     assert "正常 1台・応答なし 2台・廃止 1台" in body
     assert "よその端末" not in body and "他院" not in body
 
-    # Four inline SVG charts with accessible names; no script, no external asset.
-    assert body.count("<svg") == 4
+    # Four inline SVG charts with accessible names (three drawn again for a phone); no script, no external asset.
+    assert body.count("<svg") == 7
     assert "<script" not in body.split("</head>", 1)[1]
     for title in ("日別の資格確認件数", "端末別の資格確認件数", "資格有効・無効の割合", "端末の最終接続からの経過時間"):
         assert f">{title}</title>" in body

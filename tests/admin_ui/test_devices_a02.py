@@ -93,6 +93,8 @@ def test_device_page_shows_history_and_result_count(client, it_staff, manager, c
     assert "資格 太郎" not in body
     actions = [row["event"].action for row in response.context["history"]]
     assert actions == ["device_retired", "device_updated", "device_registered"]
+    registered = {d.label: d.value for d in response.context["history"][-1]["details"]}
+    assert registered["端末名"] == "受付1" and registered["カードリーダー"] == "Virtual PCD 00 00"  # the reader from the start
     for text in ("端末の登録", "端末情報の更新", "アプリバージョン", "0.1.0 → 1.0.4", "SONY RC-S300", "故障のため交換", "廃止"):
         assert text in body, text
     client.force_login(manager)

@@ -87,11 +87,42 @@ LAYOUT_CHECK = """
     const chars = node.textContent.trim().length;
     if (lines > 1 && chars / lines < 3) problems.push('wrapped one character per line: ' + node.textContent.trim());
   }
-  // Every visible control is inside the page.
-  for (const el of document.querySelectorAll('a.button, button, input, select, textarea')) {
+  // Every visible control is inside the page, and so is every entry of the main menu and of the tabs (a menu that
+  // scrolls sideways hides its last entries on a phone with nothing to show they are there).
+  for (const el of document.querySelectorAll('a.button, button, input, select, textarea, .site-nav a, .tabs a')) {
     if (el.offsetParent === null || el.closest('.table-wrap')) continue;
     const r = el.getBoundingClientRect();
     if (r.right > width + 1 || r.left < -1) problems.push('control outside the page: ' + (el.innerText || el.name));
+    const holder = el.matches('.site-nav a, .tabs a') ? el.parentElement.closest('ul, .tabs') : null;
+    const box = holder && holder.getBoundingClientRect();
+    if (box && (r.right > box.right + 1 || r.left < box.left - 1)) problems.push('clipped in its box: ' + el.innerText);
+  }
+  // Dates, states and legends may wrap, but never leave one or two characters on a line of their own (「分」).
+  for (const el of document.querySelectorAll('.nowrap, .legend li, .badge')) {
+    if (el.offsetParent === null) continue;
+    // Characters in reading order; one that sits wholly below the previous one starts a new line.
+    const counts = [];
+    let previous = null;
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (let i = 0; i < node.textContent.length; i++) {
+        if (!node.textContent[i].trim()) continue;
+        const range = document.createRange();
+        range.setStart(node, i); range.setEnd(node, i + 1);
+        const rect = range.getClientRects()[0];
+        if (!rect) continue;
+        if (previous === null || rect.top >= previous.bottom - 1) counts.push(0);
+        counts[counts.length - 1] += 1;
+        previous = rect;
+      }
+    }
+    if (counts.length > 1 && Math.min(...counts) < 3) problems.push('a line of ' + Math.min(...counts) + ' characters: ' + el.innerText.trim());
+  }
+  // The charts' words stay readable: an SVG scales its text with its box.
+  for (const text of document.querySelectorAll('svg.chart text')) {
+    if (text.closest('svg').getClientRects().length === 0 || !text.textContent.trim()) continue;
+    const size = parseFloat(getComputedStyle(text).fontSize) * text.getScreenCTM().a;
+    if (size < 10) problems.push('chart text of ' + size.toFixed(1) + ' px: ' + text.textContent);
   }
   return problems;
 }
@@ -153,6 +184,12 @@ def test_every_page_fits_at_1366_and_390(
                 expect(page.locator("h1").first).to_be_visible()
                 problems = page.evaluate(LAYOUT_CHECK)
                 assert problems == [], (viewport["width"], path, problems)
+            # Sortable columns look sortable before one is chosen (↕), the chosen one shows its direction.
+            page.goto(live_server.url + "/console/results/")
+            arrows = page.locator("table th.sortable .sortable__arrow").evaluate_all(
+                "spans => spans.map(s => s.textContent || getComputedStyle(s, '::after').content)"
+            )
+            assert arrows == ["▼", '"↕"', '"↕"'], arrows
             # At 390 px the tables have become cards: each cell labelled, inside the screen.
             if viewport is NARROW:
                 page.goto(live_server.url + "/console/devices/")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from urllib.parse import unquote
 
 import pytest
 from django.urls import reverse
@@ -86,6 +87,13 @@ def test_shift_jis_export_with_every_column_filters_progress_and_audit(
     assert requested.detail["encoding"] == "cp932" and requested.detail["validity"] == "valid"
     exported = AuditEvent.objects.get(action="results_exported")
     assert set(exported.object_ids) == {str(valid.pk), str(odd.pk)} and exported.actor_id == "manager"
+
+    # One file name wherever it is downloaded: the console's page and the staff API (server.results.exports).
+    status = client.get(reverse("api-console-results-export", args=[export.pk])).json()
+    by_api = client.get(status["download_url"])
+    assert by_api.content == download.content
+    assert by_api["Content-Disposition"] == download["Content-Disposition"]
+    assert "_SJIS.csv" in unquote(download["Content-Disposition"])
 
 
 def test_utf8_export_has_a_bom(client, manager, clinic, make_device, make_result):

@@ -83,6 +83,31 @@ def test_a_user_enrols_totp_and_then_needs_a_code(client, manager):
     assert client.get(reverse("console:results")).status_code == 200
 
 
+def test_the_code_steps_show_no_menu_and_say_when_to_wait(client, manager):
+    """Between the password and the code the console's menu is not shown (each entry would only lead back here);
+    a right code refused by django-otp's slowdown after a wrong one says to wait, not that it is wrong."""
+    sign_in(client, "manager")
+    client.get(reverse("console:otp-setup"))
+    device = TOTPDevice.objects.get(user=manager, confirmed=False)
+    page = client.get(reverse("console:otp-setup")).content.decode()
+    assert 'aria-label="メインメニュー"' in page  # enrolling of one's own accord, already signed in: the menu stays
+    client.post(reverse("console:otp-setup"), {"token": "000000" if code_of(device) != "000000" else "111111"})
+    refused = client.post(reverse("console:otp-setup"), {"token": code_of(device)}).content.decode()
+    assert "しばらく待ってから入力してください" in refused and "確認コードが正しくありません" not in refused
+    device.throttle_reset()
+    assert client.post(reverse("console:otp-setup"), {"token": code_of(device)}).status_code == 302
+    enabled = AuditEvent.objects.get(action="staff_totp_enabled")
+    assert (enabled.actor_id, enabled.object_ids) == ("manager", ["manager"])
+
+    client.post(reverse("console:logout"))
+    sign_in(client, "manager")
+    pending = client.get(reverse("console:otp-verify")).content.decode()
+    assert "確認コードの入力" in pending and 'aria-label="メインメニュー"' not in pending
+    assert reverse("console:account-security") not in pending and "ログアウト" in pending
+    client.post(reverse("console:otp-verify"), {"token": code_of(device, offset=1)})
+    assert 'aria-label="メインメニュー"' in client.get(reverse("console:dashboard")).content.decode()
+
+
 def test_required_totp_sends_every_user_to_enrolment(client, it_staff, settings):
     settings.CONSOLE_REQUIRE_TOTP = True
     sign_in(client, "it")
@@ -152,6 +177,8 @@ def test_an_administrator_manages_the_institutions_console_users(client, admin, 
 def test_an_administrator_cannot_lock_themselves_out(client, admin):
     client.force_login(admin)
     own = StaffMembership.objects.get(user=admin)
+    page = client.get(reverse("console:staff-edit", args=[own.pk])).content.decode()
+    assert page.count(">役割<") == 1  # one heading over the role choices, not a heading and a legend alike
     response = client.post(reverse("console:staff-edit", args=[own.pk]), {"roles": ["manager"]})
     assert response.context["form"].errors["roles"] == ["自分自身の「利用者管理」の役割は外せません。"]
     client.post(reverse("console:staff-active", args=[own.pk]), {"active": "0"})

@@ -363,3 +363,78 @@ def test_static_assets_are_local(client, manager):
     body = client.get(reverse("console:dashboard")).content.decode()
     assert "/static/admin_ui/console.css" in body
     assert "http://" not in body and "https://" not in body
+
+
+def _shown(html: str) -> dict[str, list]:
+    """What a result page shows from the presenter: the messages, then each section's kicker, title and rows."""
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.messages: list[str] = []
+            self.sections: list[list[str]] = []
+            self.into: list[str] | None = None
+            self.in_section = False
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            attributes = dict(attrs)
+            if attributes.get("data-testid") == "result-message":
+                self.messages.append("")
+                self.into = self.messages
+            elif attributes.get("data-testid") == "result-section":
+                self.sections.append([])
+                self.in_section = True
+            elif self.in_section and tag in ("p", "h2", "dt", "dd"):
+                self.sections[-1].append("")
+                self.into = self.sections[-1]
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in ("p", "h2", "dt", "dd"):
+                self.into = None
+            if tag == "section":
+                self.in_section = False
+
+        def handle_data(self, data: str) -> None:
+            if self.into is not None:
+                self.into[-1] += data
+
+    reader = Reader()
+    reader.feed(html)
+    return {"messages": reader.messages, "sections": reader.sections}
+
+
+def test_the_result_page_words_every_roster_variant_as_the_terminal_does(
+    client, manager, clinic, make_device, make_result
+):
+    """A03: for every result of the sandbox's demo roster (the manual's variants: 未就学, 医療扶助, 要配慮情報, 高齢受給者,
+    限度額, 特定疾病, 無効, certificates expiring…), the console's page shows C-04-01-W's messages, sections and rows in
+    its order and words — the one presenter, contracts.result_view, as the terminal renders it."""
+    import json
+    from pathlib import Path
+
+    from contracts.result_view import build_result_view
+
+    roster = json.loads(Path(__file__).parents[1].joinpath("terminal", "gallery_roster.json").read_text("utf-8"))
+    documents = {name: entry["document"] for name, entry in roster.items() if "document" in entry}
+    assert len(documents) >= 14
+    device = make_device(clinic, "受付1")
+    client.force_login(manager)
+    seen_preschool = False
+    for name, document in documents.items():
+        qualification = document["result_of_qualification_confirmation"]
+        result = make_result(device, qualification["name"], qualification["name_kana"], document=document)
+        view = build_result_view(document)
+        expected_messages = [*view.messages, *([view.preschool_notice] if view.preschool else [])]
+        expected_sections = [
+            [*([section.subtitle] if section.subtitle else []), section.title, *(t for row in section.rows for t in row)]
+            for section in view.sections
+            if section.rows
+        ]
+        for url in ("console:result-detail", "console:result-print"):
+            response = client.get(reverse(url, args=[result.pk]))
+            assert response.status_code == 200, (name, url)
+            shown = _shown(response.content.decode())
+            assert shown == {"messages": expected_messages, "sections": expected_sections}, (name, url)
+        seen_preschool |= view.preschool
+    assert seen_preschool  # 資格 未来: 「義務教育就学前」 as C-04-01-W shows it

@@ -124,3 +124,16 @@ def test_openapi_schema_documents_the_device_api(api_client):
         assert path in text
     for code in ("activation_code_used", "account_locked", "replayed_request", "device_retired", "period_out_of_range"):
         assert code in text
+
+
+def test_seed_demo_names_the_codes_it_issues(tmp_path, settings):
+    """make demo's tablets arrive as 受付1, 受付2, … (A02: the name set with the code wins), never all as their host
+    name; seeding again picks names no tablet and no pending code has."""
+    settings.DATA_DIR = tmp_path
+    codes_file = tmp_path / "codes.txt"
+    args = ("seed_demo", "--card-dir", str(tmp_path / "cards"), "--codes-file", str(codes_file))
+    first = run(*args)
+    assert sorted(ActivationCode.objects.values_list("device_name", flat=True)) == ["受付1", "受付2", "受付3"]
+    assert "(受付1)" in first and all(line.strip() for line in codes_file.read_text().splitlines())
+    run(*args, "--codes", "1")
+    assert ActivationCode.objects.order_by("-pk").first().device_name == "受付4"

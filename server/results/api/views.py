@@ -21,7 +21,6 @@ from server.common.actor import Actor
 from server.common.api import DeviceAPIView, StaffAPIView
 from server.common.csvfile import csv_bytes_response
 from server.common.errors import ApiError
-from server.common.jst import JST
 from server.common.schema import SIGNED_ERRORS, error_response, with_server_time
 from server.common.serializers import StrictSerializer
 from server.results.actions import do_store_results
@@ -36,7 +35,14 @@ from server.results.api.serializers import (
     ResultPageSerializer,
     ResultRowSerializer,
 )
-from server.results.exports import do_record_download, do_request_export, download_token, export_content, token_is_valid
+from server.results.exports import (
+    do_record_download,
+    do_request_export,
+    download_token,
+    export_content,
+    export_filename,
+    token_is_valid,
+)
 from server.results.models import CheckResult, ResultExport
 from server.results.queries import (
     DEFAULT_PAGE_SIZE,
@@ -187,9 +193,7 @@ def _download(request: Request, export: ResultExport, actor: Actor) -> HttpRespo
     if not token_is_valid(export, token):
         raise ApiError("export_link_invalid", "ダウンロード用のリンクが正しくないか、有効期限が切れています。", 403)
     do_record_download(export, actor=actor)
-    return csv_bytes_response(
-        f"資格確認結果_{export.created_at.astimezone(JST):%Y%m%d%H%M}.csv", export_content(export), export.encoding
-    )
+    return csv_bytes_response(export_filename(export), export_content(export), export.encoding)
 
 
 EXPORT_ERRORS = {

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from server.common.actor import Actor
-from server.devices.actions import do_issue_activation_code
+from server.devices.actions import device_name_taken, do_issue_activation_code
 from server.institutions.actions import do_create_app_account, do_create_institution, do_create_staff_user
 from server.institutions.models import AppAccount, Institution, StaffMembership
 from server.notices.actions import do_publish_notice, seed_default_documents
@@ -27,6 +27,15 @@ DEMO_PASSWORD = "Demo#Pass1"
 DEMO_STAFF = (("manager", ("manager", "admin")), ("it", ("it",)))
 DEMO_NOTICE_TITLE = "マイナ資格確認アプリのデモ環境について"
 DEMO_NOTICE_BODY = "この環境のデータはすべて架空のものです。資格確認の操作を自由にお試しください。"
+
+
+def _free_reception_name(institution: Institution) -> str:
+    """受付1, 受付2, …: the first name no tablet and no pending code has, so that the demo's tablets are told apart in
+    the console (A02) rather than all arriving under their host name."""
+    number = 1
+    while device_name_taken(institution, f"受付{number}"):
+        number += 1
+    return f"受付{number}"
 
 
 class Command(BaseCommand):
@@ -51,7 +60,11 @@ class Command(BaseCommand):
             for username, roles in DEMO_STAFF:
                 if not StaffMembership.objects.filter(user__username=username).exists():
                     do_create_staff_user(institution, username, DEMO_PASSWORD, roles, actor=actor)
-            issued = [do_issue_activation_code(institution, actor=actor)[0] for _ in range(codes)]
+            pairs = [
+                do_issue_activation_code(institution, device_name=_free_reception_name(institution), actor=actor)
+                for _ in range(codes)
+            ]
+            issued = [code for code, _ in pairs]
             seed_default_documents(actor=actor)
             if not Notice.objects.filter(title=DEMO_NOTICE_TITLE).exists():
                 do_publish_notice(title=DEMO_NOTICE_TITLE, body=DEMO_NOTICE_BODY, actor=actor)
@@ -67,5 +80,5 @@ class Command(BaseCommand):
         out.write(f"機関コード: {institution.code}  ({institution.name})")
         out.write(f"アプリアカウント: ID {DEMO_ACCOUNT_ID} / パスワード {DEMO_PASSWORD}")
         out.write(f"管理コンソール: manager / {DEMO_PASSWORD} (管理者・利用者管理), it / {DEMO_PASSWORD} (IT担当)")
-        out.write("アクティベーションコード (各1回限り): " + ", ".join(issued))
+        out.write("アクティベーションコード (各1回限り): " + ", ".join(f"{code} ({obj.device_name})" for code, obj in pairs))
         out.write(f"仮想カード {len(cards)} 枚: {manifest}")
