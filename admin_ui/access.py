@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from server.common.actor import Actor
 from server.institutions.models import StaffMembership
@@ -39,8 +40,6 @@ def home_url(membership: StaffMembership | None) -> str:
 
 def totp_device(user: Any) -> Any:
     """The user's confirmed TOTP device (django-otp), or None."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 

@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from admin_ui.charts import Bar, DayCount, daily_checks_chart, horizontal_bar_chart, share_chart
+from server.devices.models import Device
+from server.results.models import CheckResult
 
 PERIODS = (7, 30, 90)  # A07: the period choice of the charts, in JST days ending today
 DEFAULT_PERIOD = 30
@@ -74,9 +76,6 @@ def _results_url(**params: Any) -> str:
 def dashboard_context(institution: Any, days: int = DEFAULT_PERIOD, *, links: bool = True) -> dict[str, Any]:
     """Figures of the last ``days`` JST days. ``links``: bars and stats lead to the filtered result list (only for
     users who may open it)."""
-    from server.devices.models import Device
-    from server.results.models import CheckResult
-
     now = timezone.now()
     today = timezone.localdate(now)
     first_day = today - dt.timedelta(days=days - 1)

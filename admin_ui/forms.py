@@ -14,6 +14,8 @@ from django.utils import timezone
 from contracts.periods import DEFAULT_DAYS  # the manual's initial search covers the last 30 days
 from contracts.result_view import VALIDITY_FILTERS
 from server.audit.labels import AUDIT_ACTION_LABELS, OBJECT_TYPE_LABELS
+from server.institutions.actions import password_rule_errors
+from server.institutions.models import AppAccount
 from server.institutions.queries import membership_of
 
 SIGN_IN_FAILED = "ログインIDまたはパスワードが正しくありません。"
@@ -164,8 +166,6 @@ class AccountPasswordFields(forms.Form):
     )
 
     def clean_password(self) -> str:
-        from server.institutions.actions import password_rule_errors
-
         password = self.cleaned_data["password"]
         errors = password_rule_errors(password)
         if errors:
@@ -202,8 +202,6 @@ class CreateAppAccountForm(AccountPasswordFields):
         self.institution = institution
 
     def clean_account_id(self) -> str:
-        from server.institutions.models import AppAccount
-
         account_id = self.cleaned_data["account_id"]
         if AppAccount.objects.filter(institution=self.institution, account_id=account_id).exists():
             raise forms.ValidationError("このIDは既に使われています。", code="duplicate_account_id")

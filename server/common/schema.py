@@ -11,6 +11,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from server.common.negotiation import JSONRenderer
+from server.common.serializers import strict_component_names
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -170,8 +171,6 @@ def complete_error_responses(result: dict[str, Any], generator: Any, request: An
     the URL router (404 of a path parameter that names nothing, 405 of another method), the body parser (400, 413,
     415), device signatures (401, 403, 413) and console sessions (401, 403), and PostgreSQL or Redis out of reach
     (503 with Retry-After)."""
-    from server.common.serializers import strict_component_names
-
     strict = strict_component_names()
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if name in strict:

@@ -19,6 +19,9 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, g
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from server.celery import app
+from server.devices.models import Device
+
 REQUESTS = Counter("myna_http_requests", "HTTP requests answered, by route pattern, method and status.",
                    ["route", "method", "status"])
 LATENCY = Histogram(
@@ -64,8 +67,6 @@ def count_sync_batch(outcomes: dict[str, int]) -> None:
 
 
 def queue_names() -> list[str]:
-    from server.celery import app
-
     return sorted(app.amqp.queues.keys()) or [app.conf.task_default_queue]
 
 
@@ -78,8 +79,6 @@ class DeploymentCollector(Collector):
             yield from self._celery()
 
     def _devices(self) -> Iterator:
-        from server.devices.models import Device
-
         counts = Device.objects.filter(status=Device.STATUS_ACTIVE).aggregate(
             online=Count("id", filter=Q(last_seen_at__isnull=False, offline_since__isnull=True)),
             total=Count("id"),

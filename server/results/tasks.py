@@ -15,7 +15,7 @@ from django.db import InterfaceError, OperationalError
 
 from server.common.actor import Actor
 from server.results.actions import do_purge_expired_results
-from server.results.exports import do_build_export, do_cleanup_exports, do_fail_export
+from server.results.exports import do_build_export, do_cleanup_exports, do_fail_export, do_recover_stuck_exports
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,4 @@ def cleanup_exports() -> int:
 @shared_task(name="results.recover_stuck_exports", **TASK_OPTIONS)
 def recover_stuck_exports() -> dict[str, int]:
     """Beat: queue again (or fail with the reason) exports whose build stopped (issue 15 point 2)."""
-    from server.results.exports import do_recover_stuck_exports
-
     return do_recover_stuck_exports()

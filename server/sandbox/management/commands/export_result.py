@@ -13,6 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from contracts.exports import to_fhir_coverage, to_onshi_xml
+from server.results.models import CheckResult
 
 
 class Command(BaseCommand):
@@ -24,8 +25,6 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, help="write to this file instead of stdout")
 
     def handle(self, *args, result_id: str, export_format: str, output: Path | None, **options):
-        from server.results.models import CheckResult
-
         try:
             key = uuid.UUID(result_id)
         except ValueError:
