@@ -68,6 +68,25 @@ class Terminal:
             headers=headers,
         )
 
+    def sync(self, items: list[Any]) -> list[dict[str, Any]]:
+        """Push a batch of results (S06); the per-item outcomes."""
+        response = self.call("POST", "/api/v1/results/batch", {"results": items})
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert "server_time" in body
+        return body["items"]
+
+    def push(self, items: list[Any]) -> list[Any]:
+        """Push results that must all be stored; returns ``items``."""
+        assert {outcome["status"] for outcome in self.sync(items)} == {"stored"}
+        return items
+
+    def search(self, **params: Any) -> dict[str, Any]:
+        """One page of the result search (S07)."""
+        response = self.call("GET", "/api/v1/results", params=params)
+        assert response.status_code == 200, response.content
+        return response.json()
+
 
 def signed_call(
     client: APIClient,

@@ -21,12 +21,6 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "Demo#Pass1"
 
 
-def push(terminal, items):
-    response = terminal.call("POST", "/api/v1/results/batch", {"results": items})
-    assert response.status_code == 200, response.content
-    return items
-
-
 def console_for(institution, username: str = "auditor", role: str = "manager") -> APIClient:
     do_create_staff_user(institution, username, PASSWORD, role, actor=Actor.cli("pytest"))
     client = APIClient()
@@ -42,8 +36,8 @@ def console(institution) -> APIClient:
 @pytest.fixture
 def trail(terminal, second_terminal):
     """Patient 検索 一郎 synced and viewed by the terminal; another patient synced by the second terminal."""
-    ichiro = push(terminal, [factories.batch_item(name="検索 一郎", name_kana="ケンサク イチロウ")])[0]
-    other = push(second_terminal, [factories.batch_item(name="別人 花子", name_kana="ベツジン ハナコ")])[0]
+    ichiro = terminal.push([factories.batch_item(name="検索 一郎", name_kana="ケンサク イチロウ")])[0]
+    other = second_terminal.push([factories.batch_item(name="別人 花子", name_kana="ベツジン ハナコ")])[0]
     assert terminal.call("GET", f"/api/v1/results/{ichiro['id']}").status_code == 200
     assert terminal.call("GET", "/api/v1/results", params={"scope": "institution"}).status_code == 200
     return ichiro, other

@@ -14,19 +14,6 @@ from tests.server import factories
 pytestmark = pytest.mark.django_db
 
 
-def push(terminal, items):
-    response = terminal.call("POST", "/api/v1/results/batch", {"results": items})
-    assert response.status_code == 200, response.content
-    assert {o["status"] for o in response.json()["items"]} == {"stored"}
-    return items
-
-
-def search(terminal, **params):
-    response = terminal.call("GET", "/api/v1/results", params=params)
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
 def error(terminal, status, **params):
     response = terminal.call("GET", "/api/v1/results", params=params)
     assert response.status_code == status, response.content
@@ -40,16 +27,16 @@ def hours_ago(hours: float) -> datetime.datetime:
 @pytest.fixture
 def history(terminal, second_terminal):
     """20 results of the terminal and 3 of the second terminal, one per hour, newest first by index."""
-    mine = push(
-        terminal, [factories.batch_item(checked_at=hours_ago(i + 0.5), name=f"患者 {i:02d}") for i in range(20)]
+    mine = terminal.push(
+        [factories.batch_item(checked_at=hours_ago(i + 0.5), name=f"患者 {i:02d}") for i in range(20)]
     )
-    theirs = push(second_terminal, [factories.batch_item(checked_at=hours_ago(i + 0.25)) for i in range(3)])
+    theirs = second_terminal.push([factories.batch_item(checked_at=hours_ago(i + 0.25)) for i in range(3)])
     return mine, theirs
 
 
 def test_device_scope_is_the_default_and_newest_first(terminal, history):
     mine, _ = history
-    body = search(terminal)
+    body = terminal.search()
     assert len(body["results"]) == 8
     assert [r["id"] for r in body["results"]] == [i["id"] for i in mine[:8]]
     row = body["results"][0]
@@ -70,7 +57,7 @@ def test_device_scope_is_the_default_and_newest_first(terminal, history):
 
 
 def test_institution_scope_includes_every_terminal(terminal, history):
-    body = search(terminal, scope="institution", page_size=100)
+    body = terminal.search(scope="institution", page_size=100)
     assert len(body["results"]) == 23
     assert {r["device_name"] for r in body["results"]} == {"受付1", "診察室"}
     times = [r["checked_at"] for r in body["results"]]
@@ -80,29 +67,29 @@ def test_institution_scope_includes_every_terminal(terminal, history):
 def test_pagination_first_next_previous_last(terminal, history):
     mine, _ = history
     expected = [i["id"] for i in mine]
-    page1 = search(terminal, page_size=8)
+    page1 = terminal.search(page_size=8)
     assert page1["previous"] is None and page1["next"] and page1["first"] and page1["last"]
-    page2 = search(terminal, cursor=page1["next"])
+    page2 = terminal.search(cursor=page1["next"])
     assert [r["id"] for r in page2["results"]] == expected[8:16]
-    page3 = search(terminal, cursor=page2["next"])
+    page3 = terminal.search(cursor=page2["next"])
     assert [r["id"] for r in page3["results"]] == expected[16:20]
     assert page3["next"] is None and page3["previous"]
-    back = search(terminal, cursor=page3["previous"])
+    back = terminal.search(cursor=page3["previous"])
     assert [r["id"] for r in back["results"]] == expected[8:16]
-    last = search(terminal, cursor=page1["last"])
+    last = terminal.search(cursor=page1["last"])
     assert [r["id"] for r in last["results"]] == expected[16:20]  # the walk's last page: no row on two pages (T08)
     assert last["next"] is None and last["previous"]
-    assert [r["id"] for r in search(terminal, cursor=last["previous"])["results"]] == expected[8:16]
-    first = search(terminal, cursor=last["first"])
+    assert [r["id"] for r in terminal.search(cursor=last["previous"])["results"]] == expected[8:16]
+    first = terminal.search(cursor=last["first"])
     assert [r["id"] for r in first["results"]] == expected[:8]
 
 
 def test_cursor_walk_visits_every_row_once_with_equal_timestamps(terminal):
     same_time = hours_ago(1)
-    items = push(terminal, [factories.batch_item(checked_at=same_time) for _ in range(7)])
+    items = terminal.push([factories.batch_item(checked_at=same_time) for _ in range(7)])
     seen, cursor = [], None
     while True:
-        body = search(terminal, page_size=3, **({"cursor": cursor} if cursor else {}))
+        body = terminal.search(page_size=3, **({"cursor": cursor} if cursor else {}))
         seen += [r["id"] for r in body["results"]]
         cursor = body["next"]
         if not cursor:
@@ -113,7 +100,7 @@ def test_cursor_walk_visits_every_row_once_with_equal_timestamps(terminal):
 def test_period_rule(terminal, history):
     today = today_jst()
     earliest = first_of_previous_month(today)
-    assert search(terminal, date_from=earliest.isoformat(), date_to=today.isoformat())["results"]
+    assert terminal.search(date_from=earliest.isoformat(), date_to=today.isoformat())["results"]
     too_early = earliest - datetime.timedelta(days=1)
     assert error(terminal, 400, date_from=too_early.isoformat())["code"] == "period_out_of_range"
     tomorrow = today + datetime.timedelta(days=1)
@@ -133,17 +120,17 @@ def test_period_filters_by_jst_day(terminal):
     start_of_today = datetime.datetime.combine(today, datetime.time.min, tzinfo=JST)
     before_midnight = start_of_today - datetime.timedelta(minutes=1)
     after_midnight = start_of_today + datetime.timedelta(minutes=1)
-    old, new = push(
-        terminal, [factories.batch_item(checked_at=before_midnight), factories.batch_item(checked_at=after_midnight)]
+    old, new = terminal.push(
+        [factories.batch_item(checked_at=before_midnight), factories.batch_item(checked_at=after_midnight)]
     )
-    ids = [r["id"] for r in search(terminal, date_from=today.isoformat(), date_to=today.isoformat())["results"]]
+    ids = [r["id"] for r in terminal.search(date_from=today.isoformat(), date_to=today.isoformat())["results"]]
     assert ids == [new["id"]]
 
 
 def test_default_period_is_the_last_30_days(terminal):
-    push(terminal, [factories.batch_item(checked_at=hours_ago(24 * 31))])
-    recent = push(terminal, [factories.batch_item(checked_at=hours_ago(1))])
-    ids = [r["id"] for r in search(terminal)["results"]]
+    terminal.push([factories.batch_item(checked_at=hours_ago(24 * 31))])
+    recent = terminal.push([factories.batch_item(checked_at=hours_ago(1))])
+    ids = [r["id"] for r in terminal.search()["results"]]
     assert ids == [recent[0]["id"]]
 
 
@@ -159,7 +146,7 @@ def test_detail_returns_the_document_and_is_audited(terminal, second_terminal, h
 
 
 def test_search_is_audited_with_the_ids_shown(terminal, history):
-    body = search(terminal, page_size=5)
+    body = terminal.search(page_size=5)
     event = AuditEvent.objects.filter(action="results_searched").latest("id")
     assert event.object_ids == [r["id"] for r in body["results"]]
     assert str(event.device_id) == terminal.device_id and event.actor_type == "device"
@@ -169,7 +156,7 @@ def test_search_is_audited_with_the_ids_shown(terminal, history):
 
 def test_another_institution_never_sees_these_results(terminal, foreign_terminal, history):
     mine, _ = history
-    assert search(foreign_terminal, scope="institution")["results"] == []
+    assert foreign_terminal.search(scope="institution")["results"] == []
     response = foreign_terminal.call("GET", f"/api/v1/results/{mine[0]['id']}")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
     unknown = foreign_terminal.call("GET", "/api/v1/results/00000000-0000-4000-8000-000000000000")

@@ -23,51 +23,37 @@ from tests.server import factories
 pytestmark = pytest.mark.django_db
 
 
-def push(terminal, items):
-    response = terminal.call("POST", "/api/v1/results/batch", {"results": items})
-    assert response.status_code == 200, response.content
-    assert {o["status"] for o in response.json()["items"]} == {"stored"}
-    return items
-
-
-def search(terminal, **params):
-    response = terminal.call("GET", "/api/v1/results", params=params)
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
 def test_the_first_instant_of_the_previous_month_is_searchable(terminal):
     earliest = first_of_previous_month(today_jst())
     first_instant = datetime.datetime.combine(earliest, datetime.time.min, tzinfo=JST)
-    boundary = push(terminal, [factories.batch_item(checked_at=first_instant)])[0]
-    push(terminal, [factories.batch_item(checked_at=first_instant - datetime.timedelta(seconds=1))])
-    body = search(terminal, date_from=earliest.isoformat(), date_to=earliest.isoformat())
+    boundary = terminal.push([factories.batch_item(checked_at=first_instant)])[0]
+    terminal.push([factories.batch_item(checked_at=first_instant - datetime.timedelta(seconds=1))])
+    body = terminal.search(date_from=earliest.isoformat(), date_to=earliest.isoformat())
     assert [r["id"] for r in body["results"]] == [boundary["id"]]
     assert body["results"][0]["checked_at"].startswith(f"{earliest.isoformat()}T00:00:00")
 
 
 def test_institution_paging_walks_forward_and_back_with_one_audit_event_per_page(terminal, second_terminal):
     now = datetime.datetime.now(datetime.UTC)
-    items = push(
-        terminal, [factories.batch_item(checked_at=now - datetime.timedelta(minutes=2 * i)) for i in range(10)]
+    items = terminal.push(
+        [factories.batch_item(checked_at=now - datetime.timedelta(minutes=2 * i)) for i in range(10)]
     )
-    items += push(
-        second_terminal,
+    items += second_terminal.push(
         [factories.batch_item(checked_at=now - datetime.timedelta(minutes=2 * i + 1)) for i in range(9)],
     )
     expected = [i["id"] for i in sorted(items, key=lambda i: i["checked_at"], reverse=True)]
     before = AuditEvent.objects.filter(action="results_searched").count()
-    pages, body = [], search(terminal, scope="institution")
+    pages, body = [], terminal.search(scope="institution")
     assert len(body["results"]) == 8  # the default page size
     while True:
         pages.append([r["id"] for r in body["results"]])
         if not body["next"]:
             break
-        body = search(terminal, cursor=body["next"])
+        body = terminal.search(cursor=body["next"])
     assert sum(pages, []) == expected and [len(p) for p in pages] == [8, 8, 3]
     back = []
     while body["previous"]:
-        body = search(terminal, cursor=body["previous"])
+        body = terminal.search(cursor=body["previous"])
         back.append([r["id"] for r in body["results"]])
     assert back == [pages[1], pages[0]] and body["previous"] is None
     events = list(AuditEvent.objects.filter(action="results_searched").order_by("id"))[before:]
@@ -78,7 +64,7 @@ def test_institution_paging_walks_forward_and_back_with_one_audit_event_per_page
 
 
 def test_deep_pages_are_index_range_scans(terminal):
-    push(terminal, [factories.batch_item() for _ in range(3)])
+    terminal.push([factories.batch_item() for _ in range(3)])
     device = Device.objects.get(pk=terminal.device_id)
     today = today_jst()
     query = ResultQuery("institution", first_of_previous_month(today), today, 8)
@@ -123,7 +109,7 @@ def test_detail_as_onshi_xml_and_fhir(terminal):
 
     from contracts.exports import parse_onshi_xml
 
-    item = push(terminal, [factories.batch_item(name="形式 三郎", name_kana="ケイシキ サブロウ")])[0]
+    item = terminal.push([factories.batch_item(name="形式 三郎", name_kana="ケイシキ サブロウ")])[0]
     path = f"/api/v1/results/{item['id']}"
     xml = terminal.call("GET", path, params={"format": "xml"})
     assert xml.status_code == 200 and xml["Content-Type"].startswith("application/xml")
@@ -145,13 +131,13 @@ def test_last_page_meets_the_walk_from_the_first_and_is_a_full_page_beyond_the_c
     from server.results import queries
 
     now = datetime.datetime.now(datetime.UTC)
-    items = push(terminal, [factories.batch_item(checked_at=now - datetime.timedelta(minutes=i)) for i in range(11)])
+    items = terminal.push([factories.batch_item(checked_at=now - datetime.timedelta(minutes=i)) for i in range(11)])
     expected = [i["id"] for i in sorted(items, key=lambda i: i["checked_at"], reverse=True)]
-    first = search(terminal, page_size=4)
-    last = search(terminal, cursor=first["last"])
+    first = terminal.search(page_size=4)
+    last = terminal.search(cursor=first["last"])
     assert [r["id"] for r in last["results"]] == expected[8:]
-    middle = search(terminal, cursor=last["previous"])
+    middle = terminal.search(cursor=last["previous"])
     assert [r["id"] for r in middle["results"]] == expected[4:8]
-    assert search(terminal, cursor=middle["previous"])["previous"] is None
+    assert terminal.search(cursor=middle["previous"])["previous"] is None
     monkeypatch.setattr(queries, "LAST_PAGE_ALIGN_LIMIT", 5)  # too many to count: the oldest full page
-    assert [r["id"] for r in search(terminal, cursor=first["last"])["results"]] == expected[7:]
+    assert [r["id"] for r in terminal.search(cursor=first["last"])["results"]] == expected[7:]

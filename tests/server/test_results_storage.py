@@ -24,13 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 NEW_KEY = base64.b64encode(b"\x42" * 32).decode()
 
 
-def push(terminal, items):
-    response = terminal.call("POST", "/api/v1/results/batch", {"results": items})
-    assert response.status_code == 200, response.content
-    assert {o["status"] for o in response.json()["items"]} == {"stored"}
-    return items
-
-
 def raw_row(result_id: str) -> tuple[bytes, str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT document_encrypted, key_id FROM results_checkresult WHERE id = %s", [result_id])
@@ -39,7 +32,7 @@ def raw_row(result_id: str) -> tuple[bytes, str]:
 
 
 def test_the_document_is_not_stored_in_clear(terminal, settings):
-    item = push(terminal, [factories.batch_item(name="暗号 花子", name_kana="アンゴウ ハナコ")])[0]
+    item = terminal.push([factories.batch_item(name="暗号 花子", name_kana="アンゴウ ハナコ")])[0]
     blob, key_id = raw_row(item["id"])
     assert key_id == settings.RESULT_ENCRYPTION_KEY_ID
     for secret in ("暗号 花子", "1980-04-01", item["result"]["reference_number"]):
@@ -56,7 +49,7 @@ def test_the_document_is_not_stored_in_clear(terminal, settings):
 
 
 def test_a_ciphertext_moved_to_another_row_does_not_decrypt(terminal):
-    first, second = push(terminal, [factories.batch_item(), factories.batch_item()])
+    first, second = terminal.push([factories.batch_item(), factories.batch_item()])
     blob, key_id = raw_row(first["id"])
     with connection.cursor() as cursor:
         cursor.execute("UPDATE results_checkresult SET document_encrypted = %s WHERE id = %s", [blob, second["id"]])
@@ -90,7 +83,7 @@ def test_rows_created_through_the_model_are_encrypted_too(terminal):
 
 
 def test_reencrypt_results_rotates_every_row_and_resumes(terminal, settings):
-    items = push(terminal, [factories.batch_item() for _ in range(7)])
+    items = terminal.push([factories.batch_item() for _ in range(7)])
     old_key_id = settings.RESULT_ENCRYPTION_KEY_ID
     export_id = terminal.call("POST", "/api/v1/results/exports", {"scope": "device"}).json()["export_id"]
     assert do_build_export(export_id) == "done"
@@ -118,7 +111,7 @@ def test_reencrypt_results_rotates_every_row_and_resumes(terminal, settings):
 
 
 def test_reencrypt_to_an_unknown_key_changes_nothing(terminal, settings):
-    push(terminal, [factories.batch_item()])
+    terminal.push([factories.batch_item()])
     with pytest.raises(CommandError, match="not in RESULT_ENCRYPTION_KEYS"):
         call_command("reencrypt_results", "--to", "nope")
     assert set(CheckResult.objects.values_list("key_id", flat=True)) == {settings.RESULT_ENCRYPTION_KEY_ID}

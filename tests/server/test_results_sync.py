@@ -18,17 +18,9 @@ from tests.server.conftest import Terminal
 pytestmark = pytest.mark.django_db
 
 
-def sync(terminal: Terminal, items):
-    response = terminal.call("POST", "/api/v1/results/batch", {"results": items})
-    assert response.status_code == 200, response.content
-    body = response.json()
-    assert "server_time" in body
-    return body["items"]
-
-
 def test_new_results_are_stored_with_their_metadata(terminal, institution):
     items = [factories.batch_item(name="資格 花子", name_kana="シカク ハナコ"), factories.batch_item(validity="2")]
-    outcomes = sync(terminal, items)
+    outcomes = terminal.sync(items)
     assert [o["status"] for o in outcomes] == ["stored", "stored"]
     assert [o["id"] for o in outcomes] == [i["id"] for i in items]
     first = CheckResult.objects.get(pk=items[0]["id"])
@@ -48,11 +40,11 @@ def test_new_results_are_stored_with_their_metadata(terminal, institution):
 
 def test_retry_is_duplicate_and_changed_content_is_a_conflict(terminal):
     item = factories.batch_item()
-    assert sync(terminal, [item])[0]["status"] == "stored"
-    assert sync(terminal, [item])[0] == {"id": item["id"], "status": "duplicate"}
+    assert terminal.sync([item])[0]["status"] == "stored"
+    assert terminal.sync([item])[0] == {"id": item["id"], "status": "duplicate"}
     changed = copy.deepcopy(item)
     changed["result"]["result_of_qualification_confirmation"]["name"] = "別人 次郎"
-    outcome = sync(terminal, [changed])[0]
+    outcome = terminal.sync([changed])[0]
     assert outcome["status"] == "rejected" and outcome["error"]["code"] == "conflict"
     assert CheckResult.objects.get(pk=item["id"]).name == "資格 太郎"  # never overwritten
     assert CheckResult.objects.count() == 1
@@ -60,13 +52,13 @@ def test_retry_is_duplicate_and_changed_content_is_a_conflict(terminal):
 
 def test_same_id_twice_in_one_batch(terminal):
     item = factories.batch_item()
-    assert [o["status"] for o in sync(terminal, [item, item])] == ["stored", "duplicate"]
+    assert [o["status"] for o in terminal.sync([item, item])] == ["stored", "duplicate"]
 
 
 def test_same_id_from_another_device_is_a_conflict(terminal, second_terminal):
     item = factories.batch_item()
-    assert sync(terminal, [item])[0]["status"] == "stored"
-    outcome = sync(second_terminal, [item])[0]
+    assert terminal.sync([item])[0]["status"] == "stored"
+    outcome = second_terminal.sync([item])[0]
     assert outcome["status"] == "rejected" and outcome["error"]["code"] == "conflict"
 
 
@@ -77,7 +69,7 @@ def test_schema_violation_and_bad_items_are_rejected_one_by_one(terminal):
     del bad_schema["result"]["result_of_qualification_confirmation"]["name"]
     bad_id = factories.batch_item() | {"id": "not-a-uuid"}
     naive_time = factories.batch_item() | {"checked_at": "2026-11-24T10:00:00"}
-    outcomes = sync(terminal, [good, bad_schema, bad_id, naive_time, "garbage"])
+    outcomes = terminal.sync([good, bad_schema, bad_id, naive_time, "garbage"])
     assert [o["status"] for o in outcomes] == ["stored", "rejected", "rejected", "rejected", "rejected"]
     assert [o.get("error", {}).get("code") for o in outcomes[1:]] == [
         "schema_violation",
@@ -99,7 +91,7 @@ def test_batch_limits(terminal):
     assert response.status_code == 400, response.content
     assert "results" in response.json()["error"]["fields"]
     assert CheckResult.objects.count() == 0
-    outcomes = sync(terminal, too_many[:500])
+    outcomes = terminal.sync(too_many[:500])
     assert len(outcomes) == 500 and {o["status"] for o in outcomes} == {"stored"}
     assert CheckResult.objects.count() == 500
 

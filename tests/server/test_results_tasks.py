@@ -24,13 +24,6 @@ from server.results.queries import first_of_previous_month
 from tests.server import factories
 
 
-def push(terminal, items):
-    response = terminal.call("POST", "/api/v1/results/batch", {"results": items})
-    assert response.status_code == 200, response.content
-    assert {o["status"] for o in response.json()["items"]} == {"stored"}
-    return items
-
-
 def days_ago(days: float) -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=days)
 
@@ -80,8 +73,8 @@ def test_retention_cutoff_is_calendar_months_back():
 
 @pytest.mark.django_db(transaction=True)
 def test_retention_purge_on_a_real_worker(celery_worker_process, terminal):
-    old = push(terminal, [factories.batch_item(checked_at=days_ago(31 * 13 + 5)) for _ in range(3)])
-    kept = push(terminal, [factories.batch_item(checked_at=days_ago(30 * 12)), factories.batch_item()])
+    old = terminal.push([factories.batch_item(checked_at=days_ago(31 * 13 + 5)) for _ in range(3)])
+    kept = terminal.push([factories.batch_item(checked_at=days_ago(30 * 12)), factories.batch_item()])
     assert tasks.purge_expired.delay().get(timeout=30) == 3
     assert set(map(str, CheckResult.objects.values_list("id", flat=True))) == {i["id"] for i in kept}
     event = AuditEvent.objects.filter(action="results_purged").latest("id")
@@ -96,11 +89,11 @@ def test_retention_purge_on_a_real_worker(celery_worker_process, terminal):
 
 @pytest.mark.django_db(transaction=True)
 def test_export_create_poll_download_on_a_real_worker(celery_worker_process, terminal, second_terminal):
-    mine = push(
-        terminal, [factories.batch_item(checked_at=days_ago(i / 24 + 0.01), name=f"出力 {i:02d}") for i in range(12)]
+    mine = terminal.push(
+        [factories.batch_item(checked_at=days_ago(i / 24 + 0.01), name=f"出力 {i:02d}") for i in range(12)]
     )
-    push(second_terminal, [factories.batch_item(checked_at=days_ago(0.5))])
-    push(terminal, [factories.batch_item(checked_at=days_ago(31 * 3))])  # outside the period: not exported
+    second_terminal.push([factories.batch_item(checked_at=days_ago(0.5))])
+    terminal.push([factories.batch_item(checked_at=days_ago(31 * 3))])  # outside the period: not exported
     response = terminal.call("POST", "/api/v1/results/exports", {"scope": "device"})
     assert response.status_code == 202, response.content
     created = response.json()
@@ -138,8 +131,8 @@ def test_export_create_poll_download_on_a_real_worker(celery_worker_process, ter
 def test_console_export_of_the_institution_on_a_real_worker(
     celery_worker_process, terminal, second_terminal, institution
 ):
-    push(terminal, [factories.batch_item(checked_at=days_ago(200))])
-    push(second_terminal, [factories.batch_item(checked_at=days_ago(1))])
+    terminal.push([factories.batch_item(checked_at=days_ago(200))])
+    second_terminal.push([factories.batch_item(checked_at=days_ago(1))])
     do_create_staff_user(institution, "manager", "Demo#Pass1", "manager", actor=Actor.cli("pytest"))
     console = APIClient()
     assert console.login(username="manager", password="Demo#Pass1")
@@ -165,7 +158,7 @@ def test_console_export_of_the_institution_on_a_real_worker(
 
 @pytest.fixture
 def finished_export(terminal):
-    push(terminal, [factories.batch_item(checked_at=days_ago(0.1))])
+    terminal.push([factories.batch_item(checked_at=days_ago(0.1))])
     response = terminal.call("POST", "/api/v1/results/exports", {"scope": "institution"})
     assert response.status_code == 202, response.content
     export_id = response.json()["export_id"]
@@ -236,7 +229,7 @@ def test_a_build_that_cannot_succeed_is_marked_failed(terminal, settings):
 
 @pytest.mark.django_db
 def test_too_large_an_export_fails_with_a_clear_message(terminal, settings):
-    push(terminal, [factories.batch_item(checked_at=days_ago(0.1)) for _ in range(3)])
+    terminal.push([factories.batch_item(checked_at=days_ago(0.1)) for _ in range(3)])
     settings.RESULT_EXPORT_MAX_ROWS = 2
     export_id = terminal.call("POST", "/api/v1/results/exports", {}).json()["export_id"]
     assert do_build_export(export_id) == "failed"
