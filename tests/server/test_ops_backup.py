@@ -20,7 +20,6 @@ from contracts.signing import DeviceSignatureAuth
 from server.sandbox.ca import get_ca
 from tests.processes import ROOT, database_url, gunicorn
 from tests.server import factories
-from tests.server.test_results_search import push
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,8 +54,8 @@ def test_backup_then_restore_brings_back_readable_results(terminal, second_termi
                                                           settings):
     settings.SANDBOX_CA_DIR = tmp_path / "sandbox-ca"
     get_ca()  # the sandbox CA exists, as on a server that has issued cards
-    mine = push(terminal, [factories.batch_item(), factories.batch_item(name="保険 花子", name_kana="ホケン ハナコ")])
-    theirs = push(second_terminal, [factories.batch_item(name="診察 次郎", name_kana="シンサツ ジロウ")])
+    mine = terminal.push([factories.batch_item(), factories.batch_item(name="保険 花子", name_kana="ホケン ハナコ")])
+    theirs = second_terminal.push([factories.batch_item(name="診察 次郎", name_kana="シンサツ ジロウ")])
 
     backup = tmp_path / "backup"
     call_command("backup", str(backup))
