@@ -2,8 +2,8 @@
 
     .venv/bin/python scripts/console_screenshots.py http://127.0.0.1:8000 docs/screenshots
 
-Signs in as the demo's `manager` and `it` (password Demo#Pass1) and writes console-*.png at 1366×768 (and one page
-at 390 px). Nothing is changed on the server except a document preview, which publishes nothing.
+Signs in as the demo's `manager` and `it` (password Demo#Pass1) and writes console-*.png at 1366×768 (and two pages
+at 390 px). The result page is 資格 太郎's, the manual's example person: run the demo's scripted check first. Nothing is changed on the server except a document preview, which publishes nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ def main(base: str, out: Path) -> None:
         manager.screenshot(path=out / "console-dashboard.png", full_page=True)
         manager.goto(f"{base}/console/results/")
         manager.screenshot(path=out / "console-results.png")
+        manager.get_by_role("link", name="資格 太郎").first.click()
+        manager.screenshot(path=out / "console-result.png", full_page=True)
+        manager.goto(f"{base}/console/staff/")
+        manager.screenshot(path=out / "console-staff.png")
         manager.goto(f"{base}/console/audit/")
         manager.screenshot(path=out / "console-audit.png")
 
@@ -58,6 +62,9 @@ def main(base: str, out: Path) -> None:
         phone = sign_in(browser, base, "it", width=390, height=844)
         phone.goto(f"{base}/console/devices/")
         phone.screenshot(path=out / "console-devices-390.png")
+        phone = sign_in(browser, base, "manager", width=390, height=844)
+        phone.goto(f"{base}/console/?days=7")
+        phone.screenshot(path=out / "console-dashboard-390.png", full_page=True)
         browser.close()
     for name in sorted(out.glob("console-*.png")):
         print(name)

@@ -77,6 +77,12 @@ def manager(make_staff, clinic):
 
 
 @pytest.fixture
+def admin(make_staff, clinic):
+    """The institution administrator (利用者管理) alone."""
+    return make_staff("admin", clinic, ("admin",))
+
+
+@pytest.fixture
 def it_staff(make_staff, clinic):
     return make_staff("it", clinic, "it")
 

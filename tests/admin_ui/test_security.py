@@ -124,11 +124,6 @@ def test_required_totp_sends_every_user_to_enrolment(client, it_staff, settings)
 # --- console users (利用者管理) ---
 
 
-@pytest.fixture
-def admin(make_staff, clinic):
-    return make_staff("admin", clinic, ("admin",))
-
-
 def test_an_administrator_manages_the_institutions_console_users(client, admin, clinic, other_clinic, make_staff):
     client.force_login(admin)
     form = {"username": "reception", "roles": ["manager", "it"], "password": "Strong#Pass42", "password_confirm": "Strong#Pass42"}
