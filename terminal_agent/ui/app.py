@@ -3,6 +3,7 @@ the tests and the demo."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import threading
@@ -67,8 +68,24 @@ def open_main_window(core: CoreCalls, *, sync_interval: float = 30.0) -> MainWin
         threading.Thread(target=preload, name="core-preload", daemon=True).start()
 
     after_first_paint(window, started)
+    collect_garbage_on_ui_thread(window)
     window.show()
     return window
+
+
+GC_INTERVAL_MS = 10_000
+
+
+def collect_garbage_on_ui_thread(window: QWidget) -> QTimer:
+    """Python's cyclic collector runs in whichever thread happens to allocate; left on, it may free a finished
+    screen's Qt objects on the gateway's or the sync relay's thread, which crashes Qt (seen in the gallery). As
+    Anki does (aqt: gc disabled, a timer collecting on the main thread), collect only here, on the UI thread."""
+    gc.disable()
+    timer = QTimer(window)
+    timer.setObjectName("gc-on-ui-thread")
+    timer.timeout.connect(lambda: gc.collect())
+    timer.start(GC_INTERVAL_MS)
+    return timer
 
 
 class _FirstPaint(QObject):

@@ -10,8 +10,10 @@ import socket
 import subprocess
 import sys
 import time
+import weakref
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 
 from contracts.signing import generate_device_key, private_key_to_bytes
@@ -35,6 +37,15 @@ def registered_data_dir(path: Path, server_url: str, *, pending_result: bool = F
         store.add_to_outbox("0b7c6f43-5d55-4a36-9f3c-0e2f3f6a1c11", "2026-11-27T01:00:00+00:00", BASIC)
     store.close()
     return path
+
+
+@pytest.fixture(autouse=True)
+def collector_restored():
+    """``open_main_window`` turns Python's collector off for the program's lifetime; the next test gets it back."""
+    enabled = gc.isenabled()
+    yield
+    if enabled:
+        gc.enable()
 
 
 def test_cold_start_paints_the_passcode_screen_without_heavy_imports(tmp_path):
@@ -90,6 +101,34 @@ def test_no_network_call_before_the_first_paint(qtbot, tmp_path):
     window.close()
     core.close()
     listener.close()
+
+
+def test_garbage_is_collected_on_the_ui_thread_only(qtbot, tmp_path):
+    """Python's collector is off (it would run on whichever thread allocates, freeing Qt objects off the UI
+    thread); the window's timer collects instead, on the UI thread."""
+    from terminal_agent.ui.app import GC_INTERVAL_MS, open_main_window
+
+    core = TerminalCore("http://127.0.0.1:9", data_dir=tmp_path, readers=InProcessReaderProvider(None), use_keyring=False)
+    window = open_main_window(core, sync_interval=3600)
+    qtbot.addWidget(window)
+    try:
+        assert not gc.isenabled()
+        timer = window.findChild(QTimer, "gc-on-ui-thread")
+        assert timer.isActive() and timer.interval() == GC_INTERVAL_MS
+
+        class Node:
+            pass
+
+        cycle = Node()
+        cycle.me = cycle
+        freed = weakref.ref(cycle)
+        del cycle
+        assert freed() is not None  # a cycle waits for a collection
+        timer.timeout.emit()
+        assert freed() is None
+    finally:
+        window.close()
+        core.close()
 
 
 def test_a_blocking_core_call_leaves_the_window_responsive(qtbot, tmp_path):
