@@ -82,13 +82,19 @@ class ServerSwitch:
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 
     def _pipe(self, source, sink) -> None:
+        import socket
+
         try:
             while data := source.recv(65536):
                 sink.sendall(data)
         except OSError:
             pass
         finally:
+            # shutdown first: close() alone neither wakes the other direction's thread blocked in recv() nor sends
+            # the live server the FIN that ends its request thread (which would keep its database connection).
             for sock in (source, sink):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
                 with contextlib.suppress(OSError):
                     sock.close()
             with self._lock:
