@@ -79,6 +79,8 @@ class Illustration(QWidget):
     def __init__(self, name: str = "", *, height: int = 240, accessible: str = "", parent: QWidget | None = None):
         super().__init__(parent)
         self._renderer = QSvgRenderer(self)
+        self._cached: QPixmap | None = None
+        self._cached_key: tuple[str, int, int, float] | None = None
         self._height = height
         self.name = ""
         self.setMinimumHeight(height // 2)
@@ -101,15 +103,32 @@ class Illustration(QWidget):
         return QSize(round(size.width() * self._height / size.height()), self._height)
 
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        # The picture is rendered once per name, size and pixel ratio and then only copied: a screen repaints often
+        # (status text, the reading indicator beside it) and the UI thread shares the interpreter with the card read.
+        ratio = self.devicePixelRatioF()
+        key = (self.name, self.width(), self.height(), ratio)
+        if self._cached_key != key:
+            self._cached = self._render(ratio)
+            self._cached_key = key
+        if self._cached is not None:
+            painter = QPainter(self)
+            painter.drawPixmap(0, 0, self._cached)
+            painter.end()
+
+    def _render(self, ratio: float) -> QPixmap | None:
         size = self._renderer.defaultSize()
-        if size.isEmpty():
-            return
+        if size.isEmpty() or self.width() <= 0 or self.height() <= 0:
+            return None
         scale = min(self.width() / size.width(), self.height() / size.height())
         width, height = size.width() * scale, size.height() * scale
-        painter = QPainter(self)
+        pixmap = QPixmap(round(self.width() * ratio), round(self.height() * ratio))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         self._renderer.render(painter, QRectF((self.width() - width) / 2, (self.height() - height) / 2, width, height))
         painter.end()
+        return pixmap
 
 
 class ReadingIndicator(QWidget):
