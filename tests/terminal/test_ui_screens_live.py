@@ -19,7 +19,7 @@ from server.results.models import CheckResult
 from terminal_agent.core.account import MSG_PASSWORD_CHANGED, MSG_WRONG_LOGIN
 from terminal_agent.core.app import TerminalCore
 from terminal_agent.core.check_flow import MSG_OFFLINE_CHECK, CheckFailure, CheckFlow, Method
-from terminal_agent.core.insurance import MSG_COMPLETED, MSG_FAILED
+from terminal_agent.core.insurance import MSG_COMPLETED, MSG_FAILED, MSG_PROCESSING
 from terminal_agent.core.readers import InProcessReaderProvider
 from terminal_agent.core.search import MSG_OFFLINE_ALL, MSG_OFFLINE_LOCAL
 from terminal_agent.ui.app import build_main_window
@@ -246,6 +246,41 @@ def test_t20_t27_a_phone_gets_6002_and_a_plastic_card_is_registered_then_checked
     ui.answer(window, "健康保険証利用登録する")
     ui.wait_screen(window, window.insurance_choice)
     ui.click(window.insurance_choice.skip_button)  # 登録しない
+    ui.wait_screen(window, window.methods)
+    window.close()
+
+
+def test_t27_processing_wait_then_check_again_says_still_processing(qtbot, ui, clinic, terminal, settings):
+    """T27 処理中 (P.35): the sandbox takes longer than the tablet waits, so the registration ends in 処理中; a check
+    with the same card meanwhile is answered 6003 with the same words. No worker runs: the registration stays
+    pending."""
+    settings.SANDBOX_REGISTRATION_DELAY_SECONDS = 600
+    core, readers = terminal("未登録 花子")
+    window = logged_in(qtbot, ui, core)
+    ui.wait_screen(window, window.methods)
+
+    ui.click(window.methods.method_buttons[Method.VISUAL])
+    ui.wait_screen(window, window.card_read)
+    ui.click(window.card_read.start_button)
+    ui.wait_screen(window, window.insurance_choice)
+    ui.click(window.insurance_choice.register_button)
+    ui.wait_screen(window, window.insurance_terms)
+    window.insurance.wait = 1.0  # how long the tablet polls before it says 処理中 (15 s in the product)
+    ui.click(window.insurance_terms.agree_button)
+    ui.wait_screen(window, window.card_read)
+    ui.click(window.card_read.start_button)
+    box = dialog(qtbot, window)
+    assert box.text() == MSG_PROCESSING and box.property("screen_id") == "C-05-02-A"
+    assert ui.answer(window, "閉じる")
+    ui.wait_screen(window, window.methods)
+
+    ui.click(window.methods.method_buttons[Method.VISUAL])  # 資格確認 again, too soon
+    ui.wait_screen(window, window.card_read)
+    ui.click(window.card_read.start_button)
+    box = dialog(qtbot, window)
+    assert box.property("screen_id") == "C-04-02-A"
+    assert MSG_PROCESSING in box.text() and "E-C-04-02-A-6003" in box.text()
+    assert ui.answer(window, "閉じる")
     ui.wait_screen(window, window.methods)
     window.close()
 
