@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench screenshots references package schemathesis soak install-demo install-dev services pcscd compose-check clean
+.PHONY: demo test lint bench screenshots references package schemathesis soak compose-check clean
 
 ## make demo: run the product on the embedded default (SQLite, no Redis): server, console, sandbox and one terminal.
 demo:
@@ -46,5 +46,6 @@ schemathesis:
 compose-check:
 	docker-compose -f docker-compose.yml config -q
 
+## make clean: remove what make demo and make package leave behind (var/: the demo's SQLite database and data; build/).
 clean:
 	rm -rf var build *.egg-info
