@@ -90,13 +90,14 @@ CONSENT_CONFIRM_TEXT = "特定疾病療養受療証情報はプライバシー�
 MSG_PIN_FORMAT = "暗証番号は数字4桁で入力してください。"
 MSG_PIN_WRONG = "暗証番号が正しくありません。残り回数は{tries}回です。3回誤るとロックがかかります。"
 MSG_PIN_LOCKED = (
-    "暗証番号を3回誤ったため、不正利用防止のためロックがかかりました。ロックを解除したい場合は、"
+    "暗証番号を3回誤ったため、不正利用防止のロックがかかりました。ロックを解除したい場合は、"
     "住民票のある市町村窓口でパスワード初期化を申請する必要があります。"
 )
 MSG_WRONG_TOKEN = "選択した認証方法と読み取ったカードの種類が一致しません。認証方法を選び直してください。"
 MSG_BAD_DOCUMENT = "資格確認結果の形式が正しくありません。管理者にお問い合わせください。"
 MSG_CARD_ERROR = "マイナンバーカードの読み取りに失敗しました。カードをセットし直して、もう一度お試しください。"
-INSURANCE_UNREGISTERED_CODE = "E-C-04-02-A-6002"
+QUERY_ANSWER_PREFIX = "E-C-04-02-A-"  # the coded answers of the qualification query: dialog C-04-02-A
+INSURANCE_UNREGISTERED_CODE = QUERY_ANSWER_PREFIX + "6002"
 INSURANCE_UNREGISTERED_TITLE = "保険証未登録"
 REGISTRATION_PROCESSING_CODE = "E-C-04-02-A-6003"
 REGISTRATION_FAILED_CODE = "E-C-04-02-A-6004"

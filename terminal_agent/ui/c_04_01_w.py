@@ -101,7 +101,7 @@ class _SectionView(Card):
         for index, (name, value) in enumerate(self.pairs):
             column, row = divmod(index, per_column)
             self.grid.addWidget(name, row, 2 * column, Qt.AlignmentFlag.AlignTop)
-            self.grid.addWidget(value, row, 2 * column + 1)
+            self.grid.addWidget(value, row, 2 * column + 1, Qt.AlignmentFlag.AlignTop)  # a wrapped neighbour row
         for column in range(4):
             self.grid.setColumnStretch(column, 1 if column % 2 else 0)
 

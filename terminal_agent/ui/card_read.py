@@ -87,6 +87,7 @@ class CardReadScreen(Screen):
         self.illustration.set_name(picture, description)
         self.visual_notice.setVisible(method is Method.VISUAL)
         phone = method in (Method.IPHONE, Method.ANDROID)
+        self.set_patient_facing(phone)  # the patient holds the phone to the reader and reads the instruction
         set_style_property(self.instruction, "role", "patient" if phone else "instruction")
         set_paragraph(self.instruction, READ_TEXT[method], line_height=150)
         self.instruction.show()

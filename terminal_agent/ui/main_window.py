@@ -17,6 +17,7 @@ from terminal_agent.core.app import RegistrationFailed, StartupPlan, TerminalSta
 from terminal_agent.core.check_flow import (
     CONFIRM_TEXT,
     METHOD_LABELS,
+    QUERY_ANSWER_PREFIX,
     CheckFailure,
     CheckFlow,
     FailureKind,
@@ -589,8 +590,10 @@ class MainWindow(QMainWindow):
         read_error = {"kind": "error", "request_id": error.request_id, "screen_id": screen_ids.READ_ERROR}
         if error.kind in (FailureKind.INSURANCE_UNREGISTERED, FailureKind.REGISTRATION_PROCESSING):  # T20; T27 処理中
             text = ERROR_CODE_TEXT.format(message=error.message, code=error.code)
+            # 処理中 asks to wait, not to act: a warning; 保険証未登録 (6002) stops the check: an error
+            kind = "warning" if error.kind is FailureKind.REGISTRATION_PROCESSING else "error"
             self.dialog(
-                error.title, text, CLOSE, lambda _b: self._back_to_methods(), kind="error", request_id=error.request_id,
+                error.title, text, CLOSE, lambda _b: self._back_to_methods(), kind=kind, request_id=error.request_id,
                 screen_id=screen_ids.QUERY_ALERT,
             )
         elif error.kind is FailureKind.REGISTRATION_REQUIRED and flow is not None:  # T27: a plastic card, not registered
@@ -616,6 +619,12 @@ class MainWindow(QMainWindow):
             )
         elif error.kind is FailureKind.SERVICE and error.code in ("device_retired", "device_deregistered", "unknown_device"):
             self._deregistered(error.message)
+        elif error.kind is FailureKind.SERVICE and error.code.startswith(QUERY_ANSWER_PREFIX):  # e.g. 証明書の失効
+            self.dialog(
+                "エラー", ERROR_CODE_TEXT.format(message=error.message, code=error.code), CLOSE,
+                lambda _b: self._back_to_methods(), kind="error", request_id=error.request_id,
+                screen_id=screen_ids.QUERY_ALERT,
+            )
         elif flow is not None and flow.step is Step.PIN_ENTRY:
             self.dialog("エラー", error.message, on_finished=lambda _b: self._show_step(error.message), **read_error)
         elif flow is not None and flow.step is Step.FAILED:

@@ -5,7 +5,6 @@ Staff-facing: how to switch from 暗証番号 to 目視 is explained here (the P
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Signal
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QCheckBox, QMenu, QToolButton, QVBoxLayout
 
 from terminal_agent.core.check_flow import (
@@ -25,9 +24,12 @@ from terminal_agent.ui.widgets import (
     header_button,
     message_box,
     paragraph,
+    picture_icon,
     set_paragraph,
     text_label,
 )
+
+METHOD_PICTURE_SIZE = QSize(96, 64)
 
 HELP_TEXT = {
     Method.VISUAL: (
@@ -107,8 +109,8 @@ class MethodSelectScreen(Screen):
         for method in methods:
             widget = button(METHOD_LABELS[method], variant="method")
             widget.setObjectName(f"method_{method.value}")
-            widget.setIcon(QIcon(theme.illustration_path(METHOD_PICTURES[method])))
-            widget.setIconSize(QSize(96, 64))
+            widget.setIcon(picture_icon(METHOD_PICTURES[method], METHOD_PICTURE_SIZE))
+            widget.setIconSize(METHOD_PICTURE_SIZE)
             widget.clicked.connect(lambda _=False, m=method: self.method_chosen.emit(m.value, self.consent.isChecked()))
             self.buttons_box.addWidget(widget)
             widget.show()  # shown now, not on a later queued event: the screen may already be on display

@@ -32,6 +32,7 @@ class PinEntryScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__(show_back=True, steps=FLOW_STEPS)
+        self.set_patient_facing(True)
         self.step_indicator.set_current(0)
         row = ResponsiveRow()
         self.prompt = paragraph("", "patient", line_height=140)

@@ -35,7 +35,7 @@ class VersionUpdateScreen(Screen):
         card.add(self.notes)
         card.add(text_label(STORE_HINT, "muted"))
         self.body.addWidget(card)
-        self.body.addWidget(Illustration("passcode-lock", height=160, accessible="アプリの更新"), 1)
+        self.body.addWidget(Illustration("app-update", height=160, accessible="アプリの更新"), 1)
         self.close_button = button("閉じる")
         self.close_button.setMinimumWidth(200)
         self.close_button.clicked.connect(self.closed)

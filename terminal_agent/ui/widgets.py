@@ -73,6 +73,26 @@ def icon_pixmap(name: str, size: int, ratio: float = 2.0) -> QPixmap:
     return icon(name).pixmap(QSize(size, size), ratio)
 
 
+def picture_icon(name: str, size: QSize) -> QIcon:
+    """An illustration as an icon of exactly ``size``, the picture centred in it: buttons whose pictures differ in
+    shape still start their labels at the same x (a QIcon of the SVG alone is as wide as its picture). Drawn for
+    100 %, 150 % and 200 % scaling."""
+    renderer = QSvgRenderer(theme.illustration_path(name))
+    picture = renderer.defaultSize().scaled(size, Qt.AspectRatioMode.KeepAspectRatio)
+    left, top = (size.width() - picture.width()) / 2, (size.height() - picture.height()) / 2
+    result = QIcon()
+    for ratio in (1.0, 1.5, 2.0):
+        pixmap = QPixmap(round(size.width() * ratio), round(size.height() * ratio))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        renderer.render(painter, QRectF(left, top, picture.width(), picture.height()))
+        painter.end()
+        result.addPixmap(pixmap)
+    return result
+
+
 class Illustration(QWidget):
     """One of our SVG illustrations (``assets/illustrations``), scaled to fit and centred, sharp at any scaling."""
 
@@ -521,6 +541,11 @@ class Screen(QWidget):
         escape = QShortcut(QKeySequence(QKeySequence.StandardKey.Cancel), self)
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         escape.activated.connect(self._escape)
+
+    def set_patient_facing(self, patient_facing: bool) -> None:
+        """A screen the patient reads (the PIN keypad, holding the phone) shows nothing staff-only: the status strip
+        (online state, results waiting to be sent) is hidden; 画面番号 stays for support (issue 12 point 5)."""
+        self.status_strip.setVisible(not patient_facing)
 
     def add_action(self, widget: QWidget, *, stretch: int = 0, leading: bool = False) -> QWidget:
         """Put a button in the action bar at the bottom (always in view). ``leading`` ones go left, others right."""

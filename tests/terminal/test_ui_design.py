@@ -227,6 +227,11 @@ def test_pin_screen_is_for_the_patient(qtbot, window):
     screen = window.pin_entry
     texts = " ".join(visible_texts(screen))
     assert SWITCH_TO_VISUAL_TEXT not in texts and "セキュリティ設定" not in texts  # nothing staff-only
+    window.status.set_online(False)
+    window.status.set_pending(2)
+    texts = " ".join(visible_texts(screen))
+    assert "オフライン" not in texts and "送信待ち" not in texts  # the status strip is the staff's
+    assert screen.screen_id_label.isVisibleTo(screen)
     assert screen.prompt.font().pixelSize() >= theme.TYPE.patient
     assert all(key.height() >= 72 and key.width() >= 72 for key in screen.keypad.digit_buttons.values())
     assert [label.text() for label in screen.step_indicator.labels] == ["1 本人確認", "2 読み取り", "3 結果"]
@@ -249,6 +254,8 @@ def test_card_read_shows_where_to_hold_and_progress_while_reading(qtbot, window,
     screen.prepare(method)
     assert screen.illustration.name == picture
     assert screen.visual_notice.isVisible() == (method is Method.VISUAL)
+    # the patient holds a phone and reads the instruction: no staff-only status strip then
+    assert screen.status_strip.isVisible() == (method not in (Method.IPHONE, Method.ANDROID))
     assert screen.step_indicator.current == 1 and screen.step_indicator.isVisible()
     assert not screen.indicator.running
     received = []
@@ -328,7 +335,9 @@ def test_status_strip_of_every_screen_follows_the_window_status(qtbot, window):
     window.status.set_pending(3)
     for screen in screens:
         strip = screen.status_strip
-        assert strip.online_label.isVisibleTo(screen) and "オフライン" in strip.online_label.text()
+        if screen is window.pin_entry:  # patient-facing: the strip follows, hidden
+            assert not strip.isVisibleTo(screen)
+        assert strip.online_label.isVisibleTo(strip) and "オフライン" in strip.online_label.text()
         assert strip.online_label.property("online") == "false"
         assert strip.pending_label.text() == "送信待ちの資格確認結果: 3件"
     window.status.set_online(True)

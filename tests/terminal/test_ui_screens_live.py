@@ -271,6 +271,7 @@ def test_t27_processing_wait_then_check_again_says_still_processing(qtbot, ui, c
     ui.click(window.card_read.start_button)
     box = dialog(qtbot, window)
     assert box.text() == MSG_PROCESSING and box.property("screen_id") == "C-05-02-A"
+    assert box.property("kind") == "warning"  # a wait, not a failure
     assert ui.answer(window, "閉じる")
     ui.wait_screen(window, window.methods)
 
@@ -278,7 +279,7 @@ def test_t27_processing_wait_then_check_again_says_still_processing(qtbot, ui, c
     ui.wait_screen(window, window.card_read)
     ui.click(window.card_read.start_button)
     box = dialog(qtbot, window)
-    assert box.property("screen_id") == "C-04-02-A"
+    assert box.property("screen_id") == "C-04-02-A" and box.property("kind") == "warning"
     assert MSG_PROCESSING in box.text() and "E-C-04-02-A-6003" in box.text()
     assert ui.answer(window, "閉じる")
     ui.wait_screen(window, window.methods)

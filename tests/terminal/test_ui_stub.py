@@ -62,7 +62,8 @@ def test_login_and_a_pin_check_to_the_result(stub_window, ui, qtbot):
 def test_each_failure_opens_its_dialog(stub_window, ui, qtbot):
     wrong = CheckFailure(FailureKind.PIN_WRONG, MSG_PIN_WRONG.format(tries=2), "wrong_pin", tries_left=2)
     locked = CheckFailure(FailureKind.PIN_LOCKED, MSG_PIN_LOCKED, "pin_locked", tries_left=0)
-    window, core = stub_window(start="login", outcomes=[wrong, UNREGISTERED, locked])
+    revoked = CheckFailure(FailureKind.SERVICE, "マイナンバーカードの電子証明書が失効しています。", "E-C-04-02-A-6103")
+    window, core = stub_window(start="login", outcomes=[wrong, UNREGISTERED, locked, revoked])
     ui.press(window.login.keypad, PASSCODE)
     ui.wait_screen(window, window.methods)
 
@@ -86,7 +87,14 @@ def test_each_failure_opens_its_dialog(stub_window, ui, qtbot):
     assert window.active_dialog.windowTitle() == "暗証番号ロック"
     assert "住民票のある市町村窓口" in ui.answer(window, "OK")
     ui.wait_screen(window, window.methods)
-    assert [call for call in core.calls if call.startswith("start_check")] == ["start_check:pin"] * 3
+
+    start_pin_check(ui, window)  # another coded answer of the query: its code, C-04-02-A, back to 認証方法選択
+    qtbot.waitUntil(lambda: window.active_dialog is not None and window.active_dialog.isVisible())
+    assert window.active_dialog.property("screen_id") == "C-04-02-A"
+    assert window.active_dialog.icon() is QMessageBox.Icon.Critical
+    assert "エラーコード:\nE-C-04-02-A-6103" in ui.answer(window, "閉じる")
+    ui.wait_screen(window, window.methods)
+    assert [call for call in core.calls if call.startswith("start_check")] == ["start_check:pin"] * 4
 
 
 def test_the_search_list_and_a_row_opened(stub_window, ui, qtbot):
