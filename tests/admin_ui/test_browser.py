@@ -15,19 +15,10 @@ from django.db import connections
 from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
-from tests.admin_ui.conftest import PASSWORD, result_document
+from tests.admin_ui.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, result_document
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.mark.browser

@@ -15,8 +15,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from server.results.exports import EXPORT_HEADER, do_build_export
 from server.results.models import ResultExport
-from tests.admin_ui.conftest import PASSWORD
-from tests.admin_ui.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.admin_ui.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
 

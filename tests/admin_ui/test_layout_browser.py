@@ -12,38 +12,18 @@ import os
 import time
 
 import pytest
-from django.db import connections
 from django.utils import timezone
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
 from server.common.actor import DEVICE, Actor
 from tests.admin_ui.conftest import PASSWORD
-from tests.admin_ui.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
 
 WIDE = {"width": 1366, "height": 768}
 NARROW = {"width": 390, "height": 844}
 TIMEOUT_MS = 10_000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def closing_connections():
-    yield
-    # With Playwright's event loop running, Django keeps the ORM's connection in a context variable that outlives
-    # the test otherwise; close it so the test database can be dropped.
-    connections.close_all()
 
 
 def sign_in(browser, live_server, username: str, viewport=WIDE):

@@ -19,37 +19,19 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connections
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
 from contracts import signing
 from server.common.actor import Actor
 from tests.admin_ui.conftest import PASSWORD
-from tests.admin_ui.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
 
 TIMEOUT_MS = 10_000
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def closing_connections():
-    yield
-    connections.close_all()  # Playwright's loop keeps the ORM's connection in a context variable otherwise
 
 
 def sign_in(browser, live_server, username: str, password: str = PASSWORD):
