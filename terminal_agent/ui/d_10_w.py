@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCalendarWidget,
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QToolButton,
 )
 
-from terminal_agent.core.formatting import validity_label
+from terminal_agent.core.formatting import date_time_jp, validity_label
 from terminal_agent.core.search import (
     MSG_OFFLINE_LOCAL,
     SCOPE_LABEL,
@@ -99,7 +99,8 @@ class ResultSearchScreen(Screen):
         self.table.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         header = self.table.horizontalHeader()
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)  # 資格確認日時 on one line
+        # 資格確認日時 on one line, and as wide with an empty page as with a full one (columns never move)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
         self.body.addWidget(self.table, 1)
         self.empty = text_label(EMPTY_TEXT, "empty")
         self.empty.setObjectName("searchEmpty")
@@ -202,6 +203,12 @@ class ResultSearchScreen(Screen):
         self.details.setVisible(shown)
         if shown:
             self.date_from.setFocus()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        # measured once shown: only then does the table carry the stylesheet's font
+        widest = self.table.fontMetrics().horizontalAdvance(date_time_jp(dt.datetime(2026, 12, 28, 23, 58)))
+        self.table.horizontalHeader().resizeSection(0, widest + 2 * SPACE.m + SPACE.l)
 
     def show_page(self, page: SearchPage) -> None:
         show_error(self.error, None)
