@@ -20,11 +20,12 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from contracts.periods import JST, jst_day_bounds
+from contracts.periods import JST
 from server.audit.labels import actor_type_label, audit_action_label, describe_text
 from server.audit.models import AuditEvent
 from server.common import parsing
 from server.common.errors import ApiError
+from server.common.jst import within_jst_days
 from server.devices.models import Device
 from server.results.queries import result_ids_for_name
 
@@ -160,11 +161,7 @@ def audit_events(institution_id: int, query: AuditQuery) -> QuerySet[AuditEvent]
         events = events.filter(about)
     if query.action:
         events = events.filter(action=query.action)
-    start, end = jst_day_bounds(query.date_from, query.date_to)
-    if start is not None:
-        events = events.filter(occurred_at__gte=start)
-    if end is not None:
-        events = events.filter(occurred_at__lt=end)
+    events = within_jst_days(events, "occurred_at", query.date_from, query.date_to)
     if query.patient:
         ids = result_ids_for_name(institution_id, query.patient, MAX_PATIENT_RESULTS)
         events = events.filter(naming(ids)) if ids else events.none()

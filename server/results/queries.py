@@ -19,11 +19,11 @@ from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
 from contracts import display
-from contracts.periods import JST, default_period, first_of_previous_month, jst_day_bounds
+from contracts.periods import JST, default_period, first_of_previous_month
 from contracts.result_view import MAX_DISEASES, read_result, validity_label
 from server.common import parsing
 from server.common.errors import ApiError
-from server.common.jst import today_jst
+from server.common.jst import today_jst, within_jst_days
 from server.devices.models import Device
 from server.results.models import CheckResult
 from server.results.sealing import normalize_name, term_tokens
@@ -89,11 +89,7 @@ class ResultFilters:
 
 def filter_results(results: QuerySet[CheckResult], filters: ResultFilters) -> QuerySet[CheckResult]:
     """Apply ``filters`` (period in JST days, terminal, validity, name); ordering is the caller's."""
-    start, end = jst_day_bounds(filters.date_from, filters.date_to)
-    if start is not None:
-        results = results.filter(checked_at__gte=start)
-    if end is not None:
-        results = results.filter(checked_at__lt=end)
+    results = within_jst_days(results, "checked_at", filters.date_from, filters.date_to)
     if filters.device:
         results = results.filter(device_id=filters.device)
     if filters.validity in ("valid", "invalid"):

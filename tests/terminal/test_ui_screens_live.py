@@ -185,6 +185,16 @@ def test_t14_a_newer_version_offers_the_store_and_a_minimum_version_blocks_check
     blocked.close()
 
 
+def visual_check_to_registration_terms(ui, window) -> None:
+    """A 目視 check of an unregistered plastic card, through 健康保険証利用登録する to its 利用規約 (T27)."""
+    ui.click(window.methods.method_buttons[Method.VISUAL])
+    ui.wait_screen(window, window.card_read)
+    ui.click(window.card_read.start_button)
+    ui.wait_screen(window, window.insurance_choice)
+    ui.click(window.insurance_choice.register_button)
+    ui.wait_screen(window, window.insurance_terms)
+
+
 def test_t20_t27_a_phone_gets_6002_and_a_plastic_card_is_registered_then_checked(
     qtbot, ui, clinic, terminal, settings, celery_worker_process
 ):
@@ -232,12 +242,7 @@ def test_t20_t27_a_phone_gets_6002_and_a_plastic_card_is_registered_then_checked
     ui.wait_screen(window, window.methods)
 
     readers.card = clinic.virtual_card("登録 不可子")  # 失敗: register again with the same card
-    ui.click(window.methods.method_buttons[Method.VISUAL])
-    ui.wait_screen(window, window.card_read)
-    ui.click(window.card_read.start_button)
-    ui.wait_screen(window, window.insurance_choice)
-    ui.click(window.insurance_choice.register_button)
-    ui.wait_screen(window, window.insurance_terms)
+    visual_check_to_registration_terms(ui, window)
     ui.click(window.insurance_terms.agree_button)
     ui.wait_screen(window, window.card_read)
     ui.click(window.card_read.start_button)
@@ -259,12 +264,7 @@ def test_t27_processing_wait_then_check_again_says_still_processing(qtbot, ui, c
     window = logged_in(qtbot, ui, core)
     ui.wait_screen(window, window.methods)
 
-    ui.click(window.methods.method_buttons[Method.VISUAL])
-    ui.wait_screen(window, window.card_read)
-    ui.click(window.card_read.start_button)
-    ui.wait_screen(window, window.insurance_choice)
-    ui.click(window.insurance_choice.register_button)
-    ui.wait_screen(window, window.insurance_terms)
+    visual_check_to_registration_terms(ui, window)
     window.insurance.wait = 1.0  # how long the tablet polls before it says 処理中 (15 s in the product)
     ui.click(window.insurance_terms.agree_button)
     ui.wait_screen(window, window.card_read)
